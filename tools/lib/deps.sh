@@ -1,0 +1,45 @@
+# shellcheck shell=bash
+# Installs the Debian 12 packages Tessera builds and tests with. Idempotent and quiet when nothing
+# is missing; uses sudo only when not root. Sourced by tools/run and tools/test.
+
+TESSERA_BUILD_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost1.81-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  librocksdb-dev libspdlog-dev libfmt-dev libssl-dev catch2 libmimetic-dev libargon2-dev
+  prometheus-cpp-dev libyaml-cpp-dev
+)
+# Runtime of tools/run, and the real peers the tests drive (python3's imaplib/poplib/smtplib,
+# openssl s_client, clang-format for the format check).
+TESSERA_TEST_PACKAGES=(openssl python3 clang-format procps iproute2)
+
+tessera_missing_packages() {
+  local pkg missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
+      || missing+=("$pkg")
+  done
+  printf '%s\n' "${missing[@]}"
+}
+
+tessera_install_packages() {
+  local missing
+  mapfile -t missing < <(tessera_missing_packages "$@")
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  echo "tessera: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+# tessera_build DIR BUILD_TYPE [cmake args...]: configure once, then build with Ninja.
+tessera_build() {
+  local dir=$1 type=$2
+  shift 2
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S "$TESSERA_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+  fi
+  ninja -C "$dir" -j "$(nproc)" ${TESSERA_NINJA_QUIET:+--quiet}
+}
