@@ -1,0 +1,38 @@
+#include "service.hpp"
+
+#include <memory>
+
+#include "session.hpp"
+
+namespace tessera::imap {
+
+config::Schema schema() {
+  config::Schema s;
+  s.add_endpoint("listen.imap", "0.0.0.0:143", "IMAP with STARTTLS (RFC 9051); empty = off")
+      .add_endpoint("listen.imaps", "127.0.0.1:993",
+                    "IMAP over implicit TLS (RFC 8314); empty = off")
+      .add_size("limits.max_line", "64KiB", "longest command line accepted (RFC 9051 §4)")
+      .add_duration("timeouts.login", "60s", "idle time allowed before authentication")
+      .add_duration("timeouts.idle", "30m", "idle time allowed once authenticated (RFC 9051 §5.4)");
+  service::add_protocol_keys(s);
+  return s;
+}
+
+Status setup(service::Runtime& runtime) {
+  const auto& config = runtime.config();
+  // Sessions keep a reference: the settings live as long as the process.
+  static SessionSettings settings;
+  settings.max_line = config.get_size("limits.max_line");
+  settings.login_timeout = config.get_duration("timeouts.login");
+  settings.idle_timeout = config.get_duration("timeouts.idle");
+  settings.tls = runtime.tls();
+  auto handler = [](net::Connection connection) {
+    return run_session(std::move(connection), settings);
+  };
+  if (auto plain = runtime.listen("listen.imap", {.busy_reply = busy_reply}, handler); !plain) {
+    return plain;
+  }
+  return runtime.listen("listen.imaps", {.implicit_tls = true}, handler);
+}
+
+}  // namespace tessera::imap
