@@ -1,9 +1,11 @@
 #include "config/sources.hpp"
 
 #include <exception>
+#include <sstream>
 #include <utility>
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 namespace tessera::config::detail {
@@ -96,6 +98,33 @@ struct Walker {
   }
 };
 
+// Ignores every event: used only to count documents.
+class IgnoreEvents : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// Whether the text holds more than one document. Not YAML::LoadAll: yaml-cpp 0.7 can stop
+// advancing after a top-level tagged scalar ("!x, y") and then yields empty documents forever,
+// so at most two are asked for.
+bool several_documents(std::string_view text) {
+  std::istringstream stream{std::string(text)};
+  YAML::Parser parser(stream);
+  IgnoreEvents ignore;
+  return parser.HandleNextDocument(ignore) && parser.HandleNextDocument(ignore);
+}
+
 Result<RawValues> read_document(const Schema& schema, const YAML::Node& root,
                                 std::string_view source_name) {
   RawValues values;
@@ -115,12 +144,11 @@ Result<RawValues> read_yaml(const Schema& schema, std::string_view text,
                             std::string_view source_name) {
   // yaml-cpp reports every problem by throwing; this is the boundary where they become values.
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    if (documents.size() > 1) {
+    if (several_documents(text)) {
       return make_error(std::string(kBadYaml), "config " + std::string(source_name) +
                                                    ": holds several YAML documents; want one");
     }
-    return read_document(schema, documents.empty() ? YAML::Node() : documents.front(), source_name);
+    return read_document(schema, YAML::Load(std::string(text)), source_name);
   } catch (const YAML::Exception& e) {
     std::string where = std::string(source_name);
     if (!e.mark.is_null()) {
