@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <utility>
 
 #include "base/asio.hpp"
@@ -37,6 +38,18 @@ void on_cancellation(Handler& handler, OnCancel on_cancel) {
   if (slot.is_connected()) {
     slot.assign([on_cancel = std::move(on_cancel)](asio::cancellation_type) { on_cancel(); });
   }
+}
+
+// Stream reactors hold their stream open (gRPC AddHold) until reading or writing is over; this
+// removes the hold exactly once. `remove_hold` runs outside the lock: it may run OnDone, which
+// takes the same mutex.
+template <typename RemoveHold>
+void release_hold_once(std::mutex& mutex, bool& released, RemoveHold remove_hold) {
+  std::unique_lock lock(mutex);
+  if (released) return;
+  released = true;
+  lock.unlock();
+  remove_hold();
 }
 
 }  // namespace tessera::rpc::detail

@@ -84,11 +84,7 @@ class ReadReactor final : public grpc::ClientReadReactor<Response> {
   }
 
   void release_hold() {
-    std::unique_lock lock(mutex_);
-    if (hold_released_) return;
-    hold_released_ = true;
-    lock.unlock();
-    this->RemoveHold();  // may run OnDone, which takes the mutex
+    release_hold_once(mutex_, hold_released_, [this] { this->RemoveHold(); });
   }
 
   std::mutex mutex_;
