@@ -122,5 +122,7 @@ Tessera is running on $host (data: $data, logs: $data/log/).
   Metrics          http://$host:17104/metrics (imap)
 
 Running: ${STACK_NAMES[*]}. Press Ctrl-C to stop.
+Note: logging in needs the store service, which is not built yet; until then IMAP answers
+LOGIN with "NO [UNAVAILABLE]" (the password above is kept in $data/demo-password).
 TEXT
 }
