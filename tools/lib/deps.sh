@@ -34,6 +34,10 @@ tessera_install_packages() {
     "${missing[@]}" >/dev/null
 }
 
+# ccache: paths relative to the checkout, so a fresh clone elsewhere reuses the cache.
+export CCACHE_BASEDIR="${TESSERA_ROOT:-$PWD}" CCACHE_NOHASHDIR=1
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+
 # tessera_build DIR BUILD_TYPE [cmake args...]: configure once, then build with Ninja.
 tessera_build() {
   local dir=$1 type=$2
