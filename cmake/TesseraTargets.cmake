@@ -4,8 +4,9 @@ add_library(tessera_warnings INTERFACE)
 # GCC 12 false positives inside std::string/std::optional at -O2/-O3, off so that Release builds
 # with -Werror: -Wrestrict (GCC bug 105329) and -Wmaybe-uninitialized (GCC bug 107919 and kin).
 # The Debug and ASan+UBSan builds have the sanitizers for the real thing.
-target_compile_options(tessera_warnings INTERFACE -Wall -Wextra -Werror $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>
-  -Wnon-virtual-dtor -Wno-missing-field-initializers -Wno-restrict -Wno-maybe-uninitialized)
+target_compile_options(tessera_warnings INTERFACE -Wall -Wextra -Werror -Wnon-virtual-dtor
+  -Wno-missing-field-initializers
+  $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local -Wno-restrict -Wno-maybe-uninitialized>)
 # Asio with C++20 coroutines; no deprecated interfaces.
 target_compile_definitions(tessera_warnings INTERFACE BOOST_ASIO_NO_DEPRECATED
   BOOST_ASIO_DISABLE_BOOST_COROUTINE)
