@@ -6,7 +6,7 @@ add_library(tessera_warnings INTERFACE)
 # The Debug and ASan+UBSan builds have the sanitizers for the real thing.
 target_compile_options(tessera_warnings INTERFACE -Wall -Wextra -Werror -Wnon-virtual-dtor
   -Wno-missing-field-initializers
-  $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local -Wno-restrict -Wno-maybe-uninitialized>)
+  "$<$<CXX_COMPILER_ID:GNU>:-Wshadow=local;-Wno-restrict;-Wno-maybe-uninitialized>")
 # Asio with C++20 coroutines; no deprecated interfaces.
 target_compile_definitions(tessera_warnings INTERFACE BOOST_ASIO_NO_DEPRECATED
   BOOST_ASIO_DISABLE_BOOST_COROUTINE)
