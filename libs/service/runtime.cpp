@@ -60,7 +60,8 @@ Result<net::ListenerOptions> Runtime::options_for(const std::string& key, const 
 }
 
 void Runtime::announce() const {
-  for (const auto& line : listening_) spdlog::info("{}", line);
+  for (const auto& line : listening_)
+    spdlog::info("{}", line);
 }
 
 namespace {
