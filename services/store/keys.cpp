@@ -22,6 +22,14 @@ std::optional<T> get_be(std::string_view key, std::size_t offset) {
 
 constexpr std::size_t kMessageKeyBytes = 8 + 8 + 4;
 
+// account(8) | second(8): the shape of mailbox and change keys.
+std::string account_and(std::uint64_t account, std::uint64_t second) {
+  std::string key;
+  put_be(key, account);
+  put_be(key, second);
+  return key;
+}
+
 }  // namespace
 
 void put_u64(std::string& out, std::uint64_t value) {
@@ -44,9 +52,7 @@ std::string account_prefix(std::uint64_t account) {
 }
 
 std::string mailbox_prefix(std::uint64_t account, std::uint64_t mailbox) {
-  std::string key = account_prefix(account);
-  put_u64(key, mailbox);
-  return key;
+  return account_and(account, mailbox);
 }
 
 std::string mailbox(std::uint64_t account, std::uint64_t mailbox) {
@@ -60,9 +66,7 @@ std::string message(std::uint64_t account, std::uint64_t mailbox, std::uint32_t 
 }
 
 std::string change(std::uint64_t account, std::uint64_t modseq) {
-  std::string key = account_prefix(account);
-  put_u64(key, modseq);
-  return key;
+  return account_and(account, modseq);
 }
 
 std::optional<MessageKey> parse_message(std::string_view key) {
