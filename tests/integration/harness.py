@@ -45,6 +45,18 @@ def client_tls_context():
     return ctx
 
 
+def read_until(sock, marker, timeout=10.0):
+    """Reads from `sock` until `marker` has arrived; fails on EOF or after `timeout` seconds."""
+    sock.settimeout(timeout)
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed before {marker!r}; got {data!r}")
+        data += chunk
+    return data
+
+
 def wait_for_port(port, proc, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
