@@ -5,7 +5,7 @@
 #include <grpcpp/impl/server_initializer.h>
 #include <spdlog/spdlog.h>
 
-#include "rpc/listen_probe.hpp"
+#include "base/bind_probe.hpp"
 
 namespace tessera::rpc {
 namespace {
@@ -61,6 +61,12 @@ void configure(grpc::ServerBuilder& builder, const ServerOptions& options) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
 }
 
+// gRPC reports a failed bind only as "no server": find the cause by binding ourselves.
+std::string bind_reason(const std::string& address) {
+  auto probe = probe_bind(address);
+  return probe ? "address in use or not available" : probe.error().message;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<RpcServer>> RpcServer::start(const std::string& address,
@@ -82,8 +88,8 @@ Result<std::unique_ptr<RpcServer>> RpcServer::start(const std::string& address,
   if (!server || port == 0) {
     if (server) server->Shutdown();
     return make_error("rpc.listen", "cannot listen for gRPC on " + address + ": " +
-                                        detail::why_not_bindable(address) + " (change " +
-                                        options.config_key + ")");
+                                        bind_reason(address) + " (change " + options.config_key +
+                                        ")");
   }
   auto result = std::unique_ptr<RpcServer>(new RpcServer(std::move(server), port, names));
   result->set_serving(true);
