@@ -1,18 +1,20 @@
 #include "base/bind_probe.hpp"
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <memory>
 #include <string>
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace tessera {
 namespace {
 
-Error bind_error(std::string reason) { return make_error("bind.failed", std::move(reason)); }
+Error bind_error(std::string reason) {
+  return make_error("bind.failed", std::move(reason));
+}
 
 std::string errno_reason(int error) {
   switch (error) {
@@ -42,8 +44,8 @@ Result<int> probe_bind(std::string_view address) {
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  if (const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints,
-                                   &found)) {
+  if (const int rc =
+          ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found)) {
     return bind_error("cannot resolve \"" + host + "\": " + ::gai_strerror(rc));
   }
   std::unique_ptr<addrinfo, void (*)(addrinfo*)> guard(found, ::freeaddrinfo);

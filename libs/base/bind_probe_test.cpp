@@ -1,10 +1,10 @@
 #include "base/bind_probe.hpp"
 
+#include <string>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <string>
 
 #include <catch2/catch.hpp>
 
