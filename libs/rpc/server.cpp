@@ -49,6 +49,11 @@ class ServiceNamesOption final : public grpc::ServerBuilderOption {
 void configure(grpc::ServerBuilder& builder, const ServerOptions& options) {
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   builder.SetMaxSendMessageSize(options.max_send_bytes);
+  if (options.max_threads > 0) {
+    grpc::ResourceQuota quota("tessera-rpc-server");
+    quota.SetMaxThreads(options.max_threads);
+    builder.SetResourceQuota(quota);
+  }
   // Clients ping every 20 s, also between calls (channel.cpp), so that a killed pod is noticed
   // on an idle connection; allow that without ever answering with GOAWAY (gRPC's keepalive
   // guide). The server pings too, to drop clients that vanished with a stream open.

@@ -19,6 +19,9 @@ struct ServerOptions {
   std::string config_key = "grpc.listen";   // named in the bind error
   int max_receive_bytes = 8 * 1024 * 1024;  // bodies travel in chunks far below this
   int max_send_bytes = 8 * 1024 * 1024;
+  // Upper bound on the threads of the synchronous API's pool (0 = gRPC's default, unbounded).
+  // Calls beyond it wait for a thread instead of growing the process.
+  int max_threads = 0;
 };
 
 class RpcServer {

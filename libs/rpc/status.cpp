@@ -38,4 +38,8 @@ std::optional<grpc::StatusCode> status_code(const Error& error) {
   return std::nullopt;
 }
 
+grpc::Status to_status(const Error& error) {
+  return grpc::Status(status_code(error).value_or(grpc::StatusCode::INTERNAL), error.message);
+}
+
 }  // namespace tessera::rpc

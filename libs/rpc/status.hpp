@@ -21,4 +21,8 @@ Error to_error(const grpc::Status& status);
 // The gRPC status code an Error came from, or nullopt when it is not an rpc.* error.
 std::optional<grpc::StatusCode> status_code(const Error& error);
 
+// The status a server answers for an Error: its own code for "rpc.*" errors (so a service can
+// fail with make_error("rpc.NOT_FOUND", ...)), INTERNAL for anything else; the message is kept.
+grpc::Status to_status(const Error& error);
+
 }  // namespace tessera::rpc

@@ -2,11 +2,14 @@
 
 #include <vector>
 
+#include "keys.hpp"
+
 namespace tessera::store {
 namespace {
 
-constexpr std::array<std::string_view, kFamilies> kNames = {
-    "accounts", "mailboxes", "index", "blobs", "changes", "queue", "settings"};
+constexpr std::array<std::string_view, kFamilies> kNames = {"accounts", "mailboxes", "index",
+                                                            "blobs",    "changes",   "queue",
+                                                            "settings", "threads",   "idempotency"};
 
 rocksdb::ColumnFamilyOptions family_options(Family family) {
   rocksdb::ColumnFamilyOptions options;
@@ -77,6 +80,25 @@ Result<std::optional<std::string>> Db::get(Family f, std::string_view key) const
   if (status.IsNotFound()) return std::optional<std::string>();
   if (!status.ok()) return db_error("read failed in", path_, status);
   return std::optional<std::string>(std::move(value));
+}
+
+Status Db::scan(Family f, std::string_view prefix, const Visitor& visit,
+                std::string_view from) const {
+  const std::string upper = keys::prefix_end(prefix);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions options;
+  if (!upper.empty()) options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, family(f)));
+  const std::string_view start = from.empty() ? prefix : from;
+  for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
+    const auto key = it->key();
+    const auto value = it->value();
+    if (!visit(std::string_view(key.data(), key.size()),
+               std::string_view(value.data(), value.size())))
+      break;
+  }
+  if (!it->status().ok()) return db_error("read failed in", path_, it->status());
+  return {};
 }
 
 }  // namespace tessera::store

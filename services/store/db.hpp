@@ -7,6 +7,7 @@
 
 #include <array>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,15 +21,17 @@ namespace tessera::store {
 
 // Column families; their order is the on-disk handle order.
 enum class Family {
-  accounts,   // directory: domains, accounts, aliases, sender addresses, credentials
-  mailboxes,  // account | mailbox → mailbox record (UIDVALIDITY, UIDNEXT, counts)
-  index,      // account | mailbox | uid → message record
-  blobs,      // content hash → raw RFC 5322 bytes (BlobDB for large values), ref-counted
-  changes,    // account | modseq → change record
-  queue,      // relay queue entries
-  settings,   // per-account settings, filters, vacation, ...
+  accounts,     // directory: domains, accounts, aliases, sender addresses, credentials
+  mailboxes,    // account | mailbox → mailbox record (UIDVALIDITY, UIDNEXT, counts)
+  index,        // account | mailbox | uid → message record
+  blobs,        // content hash → raw RFC 5322 bytes (BlobDB for large values), ref-counted
+  changes,      // account | modseq → change record
+  queue,        // relay queue entries
+  settings,     // per-account settings, filters, vacation, ...
+  threads,      // account | Message-ID or subject hash → thread id (ST-28)
+  idempotency,  // caller's idempotency key → first reply, kept 24 hours
 };
-inline constexpr std::size_t kFamilies = 7;
+inline constexpr std::size_t kFamilies = 9;
 std::string_view family_name(Family family);
 
 class Db {
@@ -46,6 +49,11 @@ class Db {
   Status write_synced(rocksdb::WriteBatch& batch);
   // Point read; nullopt when absent.
   Result<std::optional<std::string>> get(Family f, std::string_view key) const;
+  // Calls `visit(key, value)` for every key starting with `prefix`, in key order, from `from`
+  // (empty: from the prefix) until `visit` returns false. Reads one consistent snapshot.
+  using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
+  Status scan(Family f, std::string_view prefix, const Visitor& visit,
+              std::string_view from = {}) const;
   rocksdb::DB& raw() { return *db_; }
 
  private:

@@ -69,6 +69,48 @@ std::string change(std::uint64_t account, std::uint64_t modseq) {
   return account_and(account, modseq);
 }
 
+std::string account_record(std::uint64_t account) {
+  std::string key(1, 'A');
+  put_be(key, account);
+  return key;
+}
+
+std::string account_state(std::uint64_t account) {
+  return account_and(account, 0);
+}
+
+namespace {
+std::string tagged(char tag, std::string_view id) {
+  std::string key(1, tag);
+  key.append(id);
+  return key;
+}
+}  // namespace
+
+std::string blob(std::string_view id) {
+  return tagged('B', id);
+}
+std::string blob_refs(std::string_view id) {
+  return tagged('R', id);
+}
+std::string blob_derived(std::string_view id) {
+  return tagged('D', id);
+}
+
+std::string thread(std::uint64_t account, char kind, std::uint64_t hash) {
+  std::string key = account_prefix(account);
+  key.push_back(kind);
+  put_be(key, hash);
+  return key;
+}
+
+std::string idempotency(char scope, std::uint64_t account, std::string_view key) {
+  std::string out(1, scope);
+  put_be(out, account);
+  out.append(key);
+  return out;
+}
+
 std::optional<MessageKey> parse_message(std::string_view key) {
   if (key.size() != kMessageKeyBytes) return std::nullopt;
   return MessageKey{*get_u64(key, 0), *get_u64(key, 8), *get_u32(key, 16)};

@@ -29,6 +29,27 @@ std::string account_prefix(std::uint64_t account);
 // `changes` column family: account(8) | modseq(8) → change record (RFC 7162 MODSEQ order).
 std::string change(std::uint64_t account, std::uint64_t modseq);
 
+// `accounts` column family: 'A' | account(8) → storedb.v1.AccountRecord. Other directory keys
+// (logins, domains, aliases) are in directory_keys.hpp.
+std::string account_record(std::uint64_t account);
+
+// `mailboxes` column family: account(8) | 0(8) → the account's counters (mailbox ids start at 1).
+std::string account_state(std::uint64_t account);
+
+// `blobs` column family, content-addressed by the 32-byte SHA-256 `id` of the raw bytes:
+// 'B' | id → the bytes, 'R' | id → reference count, 'D' | id → derived data.
+std::string blob(std::string_view id);
+std::string blob_refs(std::string_view id);
+std::string blob_derived(std::string_view id);
+
+// `threads` column family: account(8) | kind(1) | hash(8) → thread id. kind 'M' maps a
+// Message-ID, 'S' a base subject (RFC 5256 §2.1) to the conversation it belongs to (ST-28).
+std::string thread(std::uint64_t account, char kind, std::uint64_t hash);
+
+// `idempotency` column family: scope(1) | account(8) | caller's key → first reply. Scopes:
+// 'A' Append (account = owner), 'D' Deliver and 'Q' Enqueue (account = 0).
+std::string idempotency(char scope, std::uint64_t account, std::string_view key);
+
 struct MessageKey {
   std::uint64_t account = 0;
   std::uint64_t mailbox = 0;

@@ -7,7 +7,7 @@ import unittest
 import harness
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SERVICES = ["imap"]
+SERVICES = ["imap", "store"]
 
 
 class ReadmeConfig(unittest.TestCase):

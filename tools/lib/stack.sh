@@ -3,10 +3,26 @@
 # Service table: name, binary (under the build dir), config writer. Services not yet built are
 # skipped, so the stack grows as services land.
 
-TESSERA_SERVICES=(imap)
-declare -A TESSERA_BINARY=([imap]=services/imap/tessera-imap)
+# Order matters: the store starts first, every other service depends on it.
+TESSERA_SERVICES=(store imap)
+declare -A TESSERA_BINARY=([store]=services/store/tessera-store [imap]=services/imap/tessera-imap)
+# Ports a service must accept connections on before the next one starts.
+declare -A TESSERA_READY_PORTS=([store]="17001" [imap]="10143 10993")
 declare -a STACK_PIDS=()
 declare -a STACK_NAMES=()
+
+stack_write_config_store() {
+  local data=$1 host=$2
+  cat <<YAML
+# Written by tools/run on every start; keys are documented in services/store/README.md.
+grpc:
+  listen: ${host}:17001
+data:
+  path: ${data}/store
+metrics:
+  listen: ${host}:17101
+YAML
+}
 
 stack_write_config_imap() {
   local data=$1 host=$2
@@ -48,27 +64,44 @@ stack_prepare() {
 }
 
 stack_start() {
-  local data=$1 build=$2 svc bin
+  local data=$1 build=$2 host=$3 svc bin
   for svc in "${TESSERA_SERVICES[@]}"; do
     bin=$build/${TESSERA_BINARY[$svc]}
     [ -x "$bin" ] || continue
     "$bin" --config "$data/config/$svc.yaml" >>"$data/log/$svc.log" 2>&1 &
     STACK_PIDS+=($!)
     STACK_NAMES+=("$svc")
+    stack_wait_ready "$data" "$host" "${TESSERA_READY_PORTS[$svc]}" || return 1
+    if [ "$svc" = store ]; then stack_create_demo "$data" "$build" "$host" || return 1; fi
   done
-  stack_wait_ready "$data"
 }
 
 # A service is ready when its ports accept connections; one that exits first is a failure.
 stack_wait_ready() {
-  local data=$1 i port
-  for port in 10143 10993; do
-    for i in $(seq 1 100); do
+  local data=$1 host=$2 ports=$3 i port
+  for port in $ports; do
+    for i in $(seq 1 150); do
       stack_check_alive "$data" || return 1
-      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+      (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null && break
       sleep 0.1
     done
   done
+}
+
+# The demo domain and account, created through the store on first start (mailctl, like an
+# operator would); later starts find them and keep the password.
+stack_create_demo() {
+  local data=$1 build=$2 host=$3
+  local mailctl=("$build/tools/mailctl/mailctl" --store "$host:17001")
+  if "${mailctl[@]}" account list example.test 2>/dev/null | grep -q '^demo@example.test'; then
+    return 0
+  fi
+  "${mailctl[@]}" domain add example.test >/dev/null 2>&1 || true
+  if ! "${mailctl[@]}" account add demo@example.test --name "Demo User" --password-stdin \
+      <"$data/demo-password" >/dev/null; then
+    echo "tools/run: could not create demo@example.test (see $data/log/store.log)" >&2
+    return 1
+  fi
 }
 
 stack_check_alive() {
@@ -119,10 +152,11 @@ Tessera is running on $host (data: $data, logs: $data/log/).
   SMTP (sending)   $host port 10465, SSL/TLS   (or port 10587, STARTTLS)   [not built yet]
   Authentication   normal password; user name is the full address
   Certificate      self-signed: $data/tls/cert.pem (accept it once in the client)
-  Metrics          http://$host:17104/metrics (imap)
+  Metrics          http://$host:17104/metrics (imap), http://$host:17101/metrics (store)
+  Administration   $TESSERA_ROOT/build/tools/mailctl/mailctl --store $host:17001 --help
 
 Running: ${STACK_NAMES[*]}. Press Ctrl-C to stop.
-Note: logging in needs the store service, which is not built yet; until then IMAP answers
-LOGIN with "NO [UNAVAILABLE]" (the password above is kept in $data/demo-password).
+Note: the store holds the demo account; IMAP does not log in through it yet (issue 4), so
+LOGIN still answers "NO [UNAVAILABLE]" (the password above is kept in $data/demo-password).
 TEXT
 }

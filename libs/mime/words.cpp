@@ -1,0 +1,181 @@
+// RFC 2047 encoded words, charset conversion (glibc iconv) and transfer decoding (mimetic).
+#include <cctype>
+#include <cerrno>
+#include <iterator>
+
+#include <iconv.h>
+#include <mimetic/codec/base64.h>
+#include <mimetic/codec/code.h>
+#include <mimetic/codec/qp.h>
+
+#include "mime/header.hpp"
+#include "mime/mime.hpp"
+
+namespace tessera::mime {
+namespace {
+
+bool valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t extra = c < 0x80             ? 0
+                        : (c & 0xE0) == 0xC0 ? 1
+                        : (c & 0xF0) == 0xE0 ? 2
+                        : (c & 0xF8) == 0xF0 ? 3
+                                             : 9;
+    if (extra == 9 || (extra == 1 && c < 0xC2)) return false;
+    if (text.size() - i <= extra) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+// Real mail has raw 8-bit headers; the most common unlabelled charset is windows-1252.
+std::string repair(std::string_view text) {
+  if (valid_utf8(text)) return std::string(text);
+  auto converted = to_utf8(text, "WINDOWS-1252");
+  if (converted) return *converted;
+  std::string out;  // bytes iconv could not map (0x81 ...): dropped to '?'
+  for (unsigned char c : text)
+    out.push_back(c < 0x80 ? static_cast<char>(c) : '?');
+  return out;
+}
+
+// RFC 2047 §4.2 "Q": like quoted-printable, and "_" is a space.
+std::string decode_q(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '_') {
+      out.push_back(' ');
+    } else if (text[i] == '=' && i + 2 < text.size() && detail::hex_value(text[i + 1]) >= 0 &&
+               detail::hex_value(text[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<char>(detail::hex_value(text[i + 1]) * 16 + detail::hex_value(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+std::string decode_b(std::string_view text) {
+  std::string out;
+  mimetic::Base64::Decoder decoder;
+  mimetic::decode(text.begin(), text.end(), decoder, std::back_inserter(out));
+  return out;
+}
+
+// One encoded word at `at` ("=?charset?E?text?="): its decoded UTF-8 and length, or nullopt.
+std::optional<std::pair<std::string, std::size_t>> encoded_word(std::string_view value,
+                                                                std::size_t at) {
+  if (value.compare(at, 2, "=?") != 0) return std::nullopt;
+  const auto q1 = value.find('?', at + 2);
+  if (q1 == std::string_view::npos || q1 + 2 >= value.size() || value[q1 + 2] != '?')
+    return std::nullopt;
+  const auto end = value.find("?=", q1 + 3);
+  if (end == std::string_view::npos) return std::nullopt;
+  std::string_view charset = value.substr(at + 2, q1 - at - 2);
+  if (auto star = charset.find('*'); star != std::string_view::npos)
+    charset = charset.substr(0, star);  // RFC 2231 §5 language suffix
+  const char encoding = static_cast<char>(std::toupper(static_cast<unsigned char>(value[q1 + 1])));
+  const auto text = value.substr(q1 + 3, end - q1 - 3);
+  if (text.find(' ') != std::string_view::npos) return std::nullopt;
+  std::string bytes;
+  if (encoding == 'B')
+    bytes = decode_b(text);
+  else if (encoding == 'Q')
+    bytes = decode_q(text);
+  else
+    return std::nullopt;
+  auto utf8 = to_utf8(bytes, charset);
+  if (!utf8) return std::nullopt;  // unknown charset: leave the word as written
+  return std::pair{std::move(*utf8), end + 2 - at};
+}
+
+}  // namespace
+
+std::optional<std::string> to_utf8(std::string_view bytes, std::string_view charset) {
+  const auto name = detail::upper(detail::trim(charset));
+  if (name.empty() || name == "US-ASCII" || name == "ASCII" || name == "UTF-8" || name == "UTF8") {
+    return repair(bytes);
+  }
+  iconv_t cd = iconv_open("UTF-8", name.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  std::string out;
+  out.resize(bytes.size() * 4 + 16);
+  char* in = const_cast<char*>(bytes.data());  // iconv's signature; it does not write there
+  std::size_t in_left = bytes.size();
+  char* dst = out.data();
+  std::size_t out_left = out.size();
+  while (in_left > 0) {
+    if (iconv(cd, &in, &in_left, &dst, &out_left) != static_cast<std::size_t>(-1)) break;
+    if (errno == E2BIG) break;  // cannot happen with 4x room; stop rather than loop
+    // An invalid or incomplete sequence: replace one byte and go on (degrade, never fail).
+    if (out_left < 3) break;
+    *dst++ = '\xEF';
+    *dst++ = '\xBF';
+    *dst++ = '\xBD';
+    out_left -= 3;
+    ++in;
+    --in_left;
+  }
+  iconv_close(cd);
+  out.resize(out.size() - out_left);
+  return out;
+}
+
+std::string decode_words(std::string_view value) {
+  std::string out;
+  std::size_t i = 0;
+  bool last_was_word = false;
+  std::string plain;
+  auto flush_plain = [&] {
+    out += repair(plain);
+    plain.clear();
+  };
+  while (i < value.size()) {
+    if (value[i] == '=' && i + 1 < value.size() && value[i + 1] == '?') {
+      if (auto word = encoded_word(value, i)) {
+        // RFC 2047 §6.2: whitespace between adjacent encoded words is not displayed.
+        if (last_was_word) plain.clear();
+        flush_plain();
+        out += word->first;
+        i += word->second;
+        last_was_word = true;
+        continue;
+      }
+    }
+    const char c = value[i];
+    if (!(c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+      last_was_word = false;
+    }
+    plain.push_back(c);
+    ++i;
+  }
+  flush_plain();
+  return out;
+}
+
+Result<std::string> decode_transfer(std::string_view body, std::string_view encoding) {
+  const auto name = detail::upper(detail::trim(encoding));
+  if (name.empty() || name == "7BIT" || name == "8BIT" || name == "BINARY")
+    return std::string(body);
+  std::string out;
+  if (name == "BASE64") {
+    mimetic::Base64::Decoder decoder;
+    mimetic::decode(body.begin(), body.end(), decoder, std::back_inserter(out));
+    return out;
+  }
+  if (name == "QUOTED-PRINTABLE") {
+    mimetic::QP::Decoder decoder;
+    mimetic::decode(body.begin(), body.end(), decoder, std::back_inserter(out));
+    return out;
+  }
+  return make_error("mime.unknown_cte", "unknown Content-Transfer-Encoding " + name);
+}
+
+}  // namespace tessera::mime

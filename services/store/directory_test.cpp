@@ -1,0 +1,217 @@
+#include <catch2/catch.hpp>
+
+#include "directory_ops.hpp"
+#include "test_fixture.hpp"
+
+using namespace tessera::store;
+using testing::Fixture;
+
+namespace {
+
+// Cheap Argon2 for tests; production uses the RFC 9106 parameters.
+constexpr tessera::crypto::Params kFast{.memory_kib = 64, .iterations = 1};
+
+struct Directory {
+  Fixture f;
+  DirectoryOps ops{f.context, kFast};
+
+  Directory() {
+    v1::AddDomainRequest domain;
+    domain.set_name("Example.ORG");
+    REQUIRE(ops.add_domain(domain));
+  }
+
+  v1::Account add(const std::string& login, const std::string& password = "secret") {
+    v1::AddAccountRequest request;
+    request.set_login(login);
+    request.set_password(password);
+    auto account = ops.add_account(request);
+    REQUIRE(account);
+    return *account;
+  }
+
+  v1::AuthenticateReply login(const std::string& login, const std::string& password,
+                              const std::string& ip = "192.0.2.1") {
+    v1::AuthenticateRequest request;
+    request.set_login(login);
+    request.set_password(password);
+    request.set_client_ip(ip);
+    request.set_protocol(v1::PROTOCOL_IMAP);
+    return *ops.authenticate(request);
+  }
+
+  v1::ResolveRecipientReply resolve(const std::string& address) {
+    v1::ResolveRecipientRequest request;
+    request.set_address(address);
+    auto reply = ops.resolve(request);
+    REQUIRE(reply);
+    return *reply;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an account is created with its six special folders in one write") {
+  Directory d;
+  const auto ann = d.add("Ann@Example.org");
+  CHECK(ann.login() == "Ann@example.org");
+  auto state = read_account_state(*d.f.db, ann.account_id());
+  REQUIRE(*state);
+  CHECK((*state)->special_size() == 6);
+  v1::ListDomainsReply domains = *d.ops.list_domains();
+  REQUIRE(domains.domains_size() == 1);
+  CHECK(domains.domains(0).name() == "example.org");
+  CHECK(domains.domains(0).account_count() == 1);
+  v1::AddAccountRequest again;
+  again.set_login("ann@EXAMPLE.org");
+  again.set_password("x");
+  CHECK(d.ops.add_account(again).error().code == "rpc.ALREADY_EXISTS");
+  again.set_login("bob@unknown.test");
+  CHECK(d.ops.add_account(again).error().code == "rpc.NOT_FOUND");
+  again.set_login("not an address");
+  CHECK(d.ops.add_account(again).error().code == "rpc.INVALID_ARGUMENT");
+  v1::RemoveDomainRequest remove;
+  remove.set_name("example.org");
+  CHECK(d.ops.remove_domain(remove).error().code == "rpc.FAILED_PRECONDITION");
+}
+
+TEST_CASE("recipients resolve by main address, alias and +suffix — others are told apart") {
+  Directory d;
+  const auto ann = d.add("ann@example.org");
+  v1::AliasRequest alias;
+  alias.set_account_id(ann.account_id());
+  alias.set_address("sales@example.org");
+  REQUIRE(d.ops.add_alias(alias));
+  alias.set_address("sales@other.org");
+  CHECK(d.ops.add_alias(alias).error().code == "rpc.INVALID_ARGUMENT");  // API-03
+  alias.set_address("ANN@example.org");
+  CHECK(d.ops.add_alias(alias).error().code == "rpc.ALREADY_EXISTS");
+
+  CHECK(d.resolve("ANN@Example.Org").match() == v1::RECIPIENT_MATCH_ACCOUNT);
+  CHECK(d.resolve("Sales@example.org").match() == v1::RECIPIENT_MATCH_ALIAS);
+  const auto sub = d.resolve("ann+lists@example.org");
+  CHECK(sub.match() == v1::RECIPIENT_MATCH_SUBADDRESS);
+  CHECK(sub.suffix() == "lists");
+  CHECK(sub.account_id() == ann.account_id());
+  CHECK(d.resolve("nobody@example.org").match() == v1::RECIPIENT_MATCH_UNKNOWN_USER);
+  CHECK(d.resolve("nobody+x@example.org").account_id() == 0);
+  CHECK(d.resolve("ann@elsewhere.net").match() == v1::RECIPIENT_MATCH_FOREIGN_DOMAIN);
+
+  v1::UpdateAccountRequest disable;
+  disable.set_account_id(ann.account_id());
+  disable.set_enabled(false);
+  REQUIRE(d.ops.update_account(disable));
+  v1::ResolveRecipientRequest request;
+  request.set_address("ann@example.org");
+  CHECK(d.ops.resolve(request).error().code == "rpc.FAILED_PRECONDITION");
+
+  // Removing the account frees its addresses.
+  v1::RemoveAccountRequest remove;
+  remove.set_account_id(ann.account_id());
+  REQUIRE(d.ops.remove_account(remove));
+  CHECK(d.resolve("sales@example.org").match() == v1::RECIPIENT_MATCH_UNKNOWN_USER);
+  CHECK_FALSE(*read_account_state(*d.f.db, ann.account_id()));
+  const auto again = d.add("sales@example.org");
+  CHECK(again.account_id() != ann.account_id());  // ids are never reused
+}
+
+TEST_CASE("authentication: wrong and unknown look alike, failures slow down and lock out") {
+  Directory d;
+  const auto ann = d.add("ann@example.org", "right");
+  auto ok = d.login("ANN@example.org", "right");
+  CHECK(ok.result() == v1::AUTH_RESULT_OK);
+  CHECK(ok.account_id() == ann.account_id());
+  CHECK(ok.delay_ms() == 0);
+  const auto wrong = d.login("ann@example.org", "wrong");
+  const auto unknown = d.login("nobody@example.org", "wrong", "192.0.2.2");
+  CHECK(wrong.result() == v1::AUTH_RESULT_BAD_CREDENTIALS);
+  CHECK(unknown.result() == v1::AUTH_RESULT_BAD_CREDENTIALS);
+  CHECK(wrong.account_id() == 0);
+  CHECK(wrong.delay_ms() == unknown.delay_ms());
+  std::uint32_t last_delay = wrong.delay_ms();
+  for (int i = 0; i < 8; ++i) {
+    const auto again = d.login("ann@example.org", "wrong", "198.51.100." + std::to_string(i));
+    CHECK(again.delay_ms() >= last_delay);
+    last_delay = again.delay_ms();
+  }
+  // The 10th failure locks the account for every address, even with the right password.
+  CHECK(d.login("ann@example.org", "wrong", "203.0.113.9").result() ==
+        v1::AUTH_RESULT_BAD_CREDENTIALS);
+  const auto locked = d.login("ann@example.org", "right", "203.0.113.10");
+  CHECK(locked.result() == v1::AUTH_RESULT_LOCKED_OUT);
+  CHECK(locked.retry_after_ms() > 0);
+  d.f.now += 16 * 60 * 1000;
+  CHECK(d.login("ann@example.org", "right").result() == v1::AUTH_RESULT_OK);
+
+  // A new password clears a lockout at once.
+  for (int i = 0; i < 10; ++i)
+    d.login("ann@example.org", "wrong", "198.51.100.1");
+  CHECK(d.login("ann@example.org", "right").result() == v1::AUTH_RESULT_LOCKED_OUT);
+  v1::SetPasswordRequest password;
+  password.set_account_id(ann.account_id());
+  password.set_password("new");
+  REQUIRE(d.ops.set_password(password));
+  CHECK(d.login("ann@example.org", "new", "192.0.2.50").result() == v1::AUTH_RESULT_OK);
+
+  v1::UpdateAccountRequest disable;
+  disable.set_account_id(ann.account_id());
+  disable.set_enabled(false);
+  REQUIRE(d.ops.update_account(disable));
+  CHECK(d.login("ann@example.org", "new", "192.0.2.50").result() == v1::AUTH_RESULT_DISABLED);
+  CHECK(d.login("ann@example.org", "bad", "192.0.2.50").result() ==
+        v1::AUTH_RESULT_BAD_CREDENTIALS);
+}
+
+TEST_CASE("one address hammering many accounts is locked out for all of them") {
+  Directory d;
+  d.add("ann@example.org", "right");
+  for (int i = 0; i < 30; ++i)
+    d.login("user" + std::to_string(i) + "@example.org", "guess", "192.0.2.66");
+  CHECK(d.login("ann@example.org", "right", "192.0.2.66").result() == v1::AUTH_RESULT_LOCKED_OUT);
+  CHECK(d.login("ann@example.org", "right", "192.0.2.67").result() == v1::AUTH_RESULT_OK);
+}
+
+TEST_CASE("quota, paging, sender addresses") {
+  Directory d;
+  for (int i = 0; i < 5; ++i)
+    d.add("u" + std::to_string(i) + "@example.org");
+  v1::ListAccountsRequest list;
+  list.set_domain("example.org");
+  list.set_page_size(2);
+  std::vector<std::string> logins;
+  for (int page = 0; page < 5; ++page) {
+    auto reply = d.ops.list_accounts(list);
+    REQUIRE(reply);
+    for (const auto& a : reply->accounts())
+      logins.push_back(a.login());
+    if (reply->next_page_token().empty()) break;
+    list.set_page_token(reply->next_page_token());
+  }
+  CHECK(logins == std::vector<std::string>{"u0@example.org", "u1@example.org", "u2@example.org",
+                                           "u3@example.org", "u4@example.org"});
+  v1::GetAccountRequest get;
+  get.set_login("u1@example.org");
+  const auto u1 = *d.ops.get_account(get);
+  v1::UpdateAccountRequest update;
+  update.set_account_id(u1.account_id());
+  update.set_quota_bytes(1000);
+  REQUIRE(d.ops.update_account(update));
+  const auto inbox = d.f.role(u1.account_id(), v1::MAILBOX_ROLE_INBOX);
+  REQUIRE(d.f.append(u1.account_id(), inbox, testing::message("hi")));
+  v1::GetQuotaRequest quota;
+  quota.set_account_id(u1.account_id());
+  const auto q = *d.ops.quota(quota);
+  CHECK(q.limit_bytes() == 1000);
+  CHECK(q.used_bytes() == testing::message("hi").size());
+  CHECK(q.message_count() == 1);
+  v1::SenderAddressRequest sender;
+  sender.set_account_id(u1.account_id());
+  for (int i = 0; i < kMaxSenderAddresses; ++i) {
+    sender.set_address("s" + std::to_string(i) + "@elsewhere.net");
+    REQUIRE(d.ops.add_sender(sender));
+  }
+  sender.set_address("one-more@elsewhere.net");
+  CHECK(d.ops.add_sender(sender).error().code == "rpc.FAILED_PRECONDITION");
+  sender.set_address("S0@elsewhere.net");
+  REQUIRE(d.ops.remove_sender(sender));
+}
