@@ -29,7 +29,7 @@ Result<std::string> read_body(grpc::ServerReader<Request>* reader, std::uint64_t
     return invalid_argument("message of " + std::to_string(declared) + " bytes is over the " +
                             std::to_string(limit) + "-byte limit");
   std::string body;
-  body.reserve(declared);
+  body.reserve(std::min<std::uint64_t>(declared, kMaxChunkBytes));  // grows with real data only
   Request request;
   while (reader->Read(&request)) {
     if (request.part_case() != Request::kChunk)
