@@ -1,0 +1,125 @@
+#include <catch2/catch.hpp>
+
+#include "imap/fetch_items.hpp"
+#include "imap/literal.hpp"
+#include "imap/mutf7.hpp"
+#include "imap/reader.hpp"
+#include "imap/sequence_set.hpp"
+
+using namespace tessera::imap;
+
+TEST_CASE("strings: atoms, quoted with escapes, literals of both kinds, NIL") {
+  Reader r("a1 \"x \\\"y\\\\\" {3}\r\nabc {2+}\r\nde NIL \"\"");
+  CHECK(*r.tag() == "a1");
+  REQUIRE(r.sp());
+  CHECK(*r.astring() == "x \"y\\");
+  REQUIRE(r.sp());
+  CHECK(*r.astring() == "abc");
+  REQUIRE(r.sp());
+  CHECK(*r.string() == "de");
+  REQUIRE(r.sp());
+  CHECK_FALSE(r.nstring()->has_value());
+  REQUIRE(r.sp());
+  CHECK(*r.astring() == "");
+  CHECK(r.at_end());
+}
+
+TEST_CASE("syntax errors say what was expected and where") {
+  Reader bad_escape("\"a\\b\"");
+  auto e = bad_escape.string();
+  REQUIRE_FALSE(e);
+  CHECK(e.error().code == "imap.syntax");
+  CHECK(e.error().message == "bad escape in quoted string at octet 2");
+  Reader short_literal("{10}\r\nabc");
+  CHECK(short_literal.string().error().message.starts_with("literal shorter than announced"));
+  Reader unterminated("\"abc");
+  CHECK_FALSE(unterminated.string());
+  Reader huge("99999999999");
+  CHECK(huge.number().error().message.starts_with("number too large"));
+  Reader zero("0");
+  CHECK_FALSE(zero.nz_number());
+  Reader plus_tag("+x");
+  CHECK_FALSE(plus_tag.tag());
+}
+
+TEST_CASE("literal headers at the end of a line") {
+  auto sync = trailing_literal("a APPEND INBOX {310}");
+  REQUIRE(sync);
+  CHECK(sync->size == 310);
+  CHECK(sync->synchronizing);
+  auto plus = trailing_literal("a LOGIN {3+}");
+  REQUIRE(plus);
+  CHECK_FALSE(plus->synchronizing);
+  CHECK(trailing_literal("a APPEND INBOX ~{5}")->binary);
+  CHECK_FALSE(trailing_literal("a NOOP"));
+  CHECK_FALSE(trailing_literal("a X {}"));
+  CHECK_FALSE(trailing_literal("a X {12a}"));
+  CHECK_FALSE(trailing_literal("a X {123456789012345678901}"));
+}
+
+TEST_CASE("sequence sets resolve * and reversed ranges, merge and sort") {
+  Reader r("4:2,7,*,10:*");
+  auto set = parse_sequence_set(r);
+  REQUIRE(set);
+  CHECK(r.at_end());
+  const auto ranges = resolve(*set, 12);
+  REQUIRE(ranges.size() == 3);
+  CHECK(ranges[0] == std::pair<std::uint32_t, std::uint32_t>{2, 4});
+  CHECK(ranges[1] == std::pair<std::uint32_t, std::uint32_t>{7, 7});
+  CHECK(ranges[2] == std::pair<std::uint32_t, std::uint32_t>{10, 12});
+  CHECK(resolve(*set, 0).size() == 2);  // "*" selects nothing in an empty mailbox
+  Reader saved("$");
+  CHECK(parse_sequence_set(saved)->saved);
+  Reader bad("1:");
+  CHECK_FALSE(parse_sequence_set(bad));
+  Reader zero("0:3");
+  CHECK_FALSE(parse_sequence_set(zero));
+}
+
+TEST_CASE("FETCH items: macros, sections, partials, BINARY") {
+  Reader all("ALL");
+  CHECK(parse_fetch_items(all)->size() == 4);
+  Reader list(
+      "(UID FLAGS BODY.PEEK[HEADER.FIELDS (From Subject)] BODY[1.2.MIME] BODY[]<0.100> "
+      "BINARY.PEEK[2]<5.10> BINARY.SIZE[2] RFC822.SIZE BODY BODYSTRUCTURE MODSEQ BODY[TEXT] "
+      "BODY[3.HEADER])");
+  auto items = parse_fetch_items(list);
+  REQUIRE(items);
+  REQUIRE(items->size() == 13);
+  const auto& fields = (*items)[2];
+  CHECK(fields.kind == FetchKind::body_section);
+  CHECK(fields.peek);
+  CHECK(fields.section.text == Section::Text::header_fields);
+  CHECK(fields.section.fields == std::vector<std::string>{"FROM", "SUBJECT"});
+  CHECK(fields.response_name() == "BODY[HEADER.FIELDS (FROM SUBJECT)]");
+  CHECK((*items)[3].response_name() == "BODY[1.2.MIME]");
+  CHECK((*items)[4].partial == std::pair<std::uint32_t, std::uint32_t>{0, 100});
+  CHECK((*items)[4].response_name() == "BODY[]<0>");
+  CHECK((*items)[5].kind == FetchKind::binary);
+  CHECK((*items)[5].response_name() == "BINARY[2]<5>");
+  CHECK((*items)[6].response_name() == "BINARY.SIZE[2]");
+  CHECK((*items)[8].kind == FetchKind::body);
+  CHECK((*items)[11].response_name() == "BODY[TEXT]");
+  CHECK((*items)[12].response_name() == "BODY[3.HEADER]");
+  Reader unknown("(FLAGS BOGUS)");
+  CHECK(parse_fetch_items(unknown).error().message.starts_with("unknown fetch item \"BOGUS\""));
+  Reader mime_top("BODY[MIME]");
+  CHECK_FALSE(parse_fetch_items(mime_top));  // MIME needs a part number
+  Reader empty("()");
+  CHECK_FALSE(parse_fetch_items(empty));
+}
+
+TEST_CASE("modified UTF-7 mailbox names round-trip (RFC 3501 §5.1.3)") {
+  CHECK(utf8_to_mutf7("Entwürfe") == "Entw&APw-rfe");
+  CHECK(utf8_to_mutf7("A&B") == "A&-B");
+  CHECK(utf8_to_mutf7("日本語") == "&ZeVnLIqe-");
+  CHECK(utf8_to_mutf7("😀") == "&2D3eAA-");
+  CHECK(*mutf7_to_utf8("Entw&APw-rfe") == "Entwürfe");
+  CHECK(*mutf7_to_utf8("&ZeVnLIqe-") == "日本語");
+  CHECK(*mutf7_to_utf8("&2D3eAA-") == "😀");
+  CHECK(*mutf7_to_utf8("A&-B") == "A&B");
+  CHECK_FALSE(mutf7_to_utf8("&AGE-"));        // "a" must not be encoded
+  CHECK_FALSE(mutf7_to_utf8("&ZeVn"));        // unterminated
+  CHECK_FALSE(mutf7_to_utf8("&2D0-"));        // lone surrogate
+  CHECK_FALSE(mutf7_to_utf8("caf\xC3\xA9"));  // 8-bit is not modified UTF-7
+}
