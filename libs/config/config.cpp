@@ -56,7 +56,9 @@ Result<Value> parse_scalar(const Key& key, const std::string& text) {
     case Type::duration:
       return lift(parse_duration(text));
     case Type::endpoint:
-      return lift(parse_endpoint(text, key.default_text && key.default_text->empty()));
+      // An endpoint with a default may be set empty to turn it off ("listen.imap: ''");
+      // a required one may not.
+      return lift(parse_endpoint(text, key.default_text.has_value()));
     case Type::list:
       return Value(split_list(text));
     case Type::enumeration:

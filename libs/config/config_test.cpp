@@ -155,9 +155,6 @@ TEST_CASE("a bad value names the key, its origin, the expectation and the value"
       {"LISTEN_IMAPS", "993",
        "listen.imaps (from TESSERA_IMAP_LISTEN_IMAPS): expected an endpoint like "
        "127.0.0.1:143 or [::1]:143, got \"993\""},
-      {"LISTEN_IMAPS", "",
-       "listen.imaps (from TESSERA_IMAP_LISTEN_IMAPS): expected an endpoint like "
-       "127.0.0.1:143 or [::1]:143, got \"\""},
       {"LOG_FORMAT", "xml",
        "log.format (from TESSERA_IMAP_LOG_FORMAT): expected one of plain|json, got \"xml\""},
   };
@@ -223,6 +220,10 @@ TEST_CASE("empty documents and empty sections set nothing") {
   auto off = parse("metrics:\n  listen:\n");
   REQUIRE(off.has_value());
   CHECK_FALSE(off->get_endpoint("metrics.listen").is_set());
+  // An endpoint with a non-empty default is turned off by an empty value ("empty = off").
+  auto no_tls_port = parse("listen:\n  imaps: ''\n");
+  REQUIRE(no_tls_port.has_value());
+  CHECK_FALSE(no_tls_port->get_endpoint("listen.imaps").is_set());
 }
 
 TEST_CASE("a required key left unset names its file and variable") {

@@ -44,6 +44,9 @@ class LineReader {
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
+  // A protocol changes its idle allowance with its state (IMAP: 1 minute before login, 30 after).
+  void set_read_timeout(Clock::duration timeout) { limits_.read_timeout = timeout; }
+
   // One line without its CRLF (a bare LF ends a line too). When no LF shows up within
   // max_line_bytes: net.line_too_long, having read at most max_line_bytes of it; the next read
   // first discards the rest of that line, through its LF, in constant memory.

@@ -13,7 +13,14 @@ config::Schema schema() {
                     "IMAP over implicit TLS (RFC 8314); empty = off")
       .add_size("limits.max_line", "64KiB", "longest command line accepted (RFC 9051 §4)")
       .add_duration("timeouts.login", "60s", "idle time allowed before authentication")
-      .add_duration("timeouts.idle", "30m", "idle time allowed once authenticated (RFC 9051 §5.4)");
+      .add_duration("timeouts.idle", "30m", "idle time allowed once authenticated (RFC 9051 §5.4)")
+      .add_size("limits.max_literal", "64KiB",
+                "largest literal of a command other than APPEND ([TOOBIG] beyond)")
+      .add_string("store.address", "127.0.0.1:17001", "gRPC address of the store (host:port)")
+      .add_duration("store.timeout", "10s", "deadline of one call to the store")
+      .add_bool("auth.allow_plaintext", false,
+                "accept LOGIN and AUTHENTICATE PLAIN without TLS (only behind a TLS-terminating "
+                "proxy); otherwise LOGINDISABLED until STARTTLS (RFC 9051 §6.2.3)");
   service::add_protocol_keys(s);
   return s;
 }
@@ -26,6 +33,11 @@ Status setup(service::Runtime& runtime) {
   settings.login_timeout = config.get_duration("timeouts.login");
   settings.idle_timeout = config.get_duration("timeouts.idle");
   settings.tls = runtime.tls();
+  settings.max_literal = config.get_size("limits.max_literal");
+  settings.store_timeout = config.get_duration("store.timeout");
+  settings.allow_plaintext_auth = config.get_bool("auth.allow_plaintext");
+  static StoreClient store(config.get_string("store.address"));
+  settings.store = &store;
   auto handler = [](net::Connection connection) {
     return run_session(std::move(connection), settings);
   };

@@ -1,121 +1,193 @@
 #include "session.hpp"
 
+#include <cctype>
 #include <string>
 
 #include <spdlog/spdlog.h>
 
-#include "command.hpp"
+#include "imap/literal.hpp"
 #include "net/errors.hpp"
-#include "net/line_reader.hpp"
+#include "session_impl.hpp"
 
 namespace tessera::imap {
 namespace {
 
-class Session {
- public:
-  Session(net::Connection connection, const SessionSettings& settings)
-      : connection_(std::move(connection)),
-        settings_(settings),
-        reader_(connection_.stream,
-                {.max_line_bytes = settings.max_line, .read_timeout = settings.login_timeout}) {}
+metrics::ConnectionResult result_of(const Error& error) {
+  if (error.code == net::errc::timeout) return metrics::ConnectionResult::timeout;
+  if (error.code == net::errc::eof) return metrics::ConnectionResult::peer_closed;
+  return metrics::ConnectionResult::error;
+}
 
-  awaitable<metrics::ConnectionResult> run() {
-    if (!co_await send("* OK [CAPABILITY " + capabilities() + "] Tessera IMAP ready\r\n")) {
-      co_return metrics::ConnectionResult::peer_closed;
-    }
-    while (!done_) {
-      auto line = co_await reader_.read_line();
-      if (!line) {
-        if (!co_await handle_read_error(line.error())) co_return result_of(line.error());
-        continue;
-      }
-      if (!co_await handle_line(*line)) co_return metrics::ConnectionResult::error;
-    }
-    co_await connection_.stream.shutdown(std::chrono::seconds(5));
-    co_return metrics::ConnectionResult::completed;
-  }
+std::string upper(std::string text) {
+  for (auto& c : text)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
 
- private:
-  // RFC 9051 §7.2.2. STARTTLS only before TLS; LOGINDISABLED because no login is possible yet
-  // (§6.2.3), which also keeps clients from sending passwords.
-  std::string capabilities() const {
-    std::string caps = "IMAP4rev1 IMAP4rev2";
-    if (!connection_.stream.is_tls() && settings_.tls) caps += " STARTTLS";
-    return caps + " LOGINDISABLED";
-  }
-
-  static metrics::ConnectionResult result_of(const Error& error) {
-    if (error.code == net::errc::timeout) return metrics::ConnectionResult::timeout;
-    if (error.code == net::errc::eof) return metrics::ConnectionResult::peer_closed;
-    return metrics::ConnectionResult::error;
-  }
-
-  awaitable<bool> send(std::string_view text) {
-    auto written = co_await net::write_all(connection_.stream, text);
-    co_return written.has_value();
-  }
-
-  // Returns false when the connection must end.
-  awaitable<bool> handle_read_error(const Error& error) {
-    if (error.code == net::errc::line_too_long) {
-      // RFC 9051 §7.1: TOOBIG; the reader has skipped the rest of the line.
-      co_return co_await send("* BAD [TOOBIG] Command line too long\r\n");
-    }
-    if (error.code == net::errc::timeout) {
-      co_await send("* BYE Autologout; idle for too long\r\n");  // RFC 9051 §5.4
-    }
-    spdlog::debug("imap {}: {}", net::endpoint_string(connection_.client), error.message);
-    co_return false;
-  }
-
-  awaitable<bool> handle_line(const std::string& line) {
-    auto command = parse_command_line(line);
-    if (!command) {
-      const bool tagged = command.error().code != "imap.no_tag";
-      const std::string tag = tagged ? line.substr(0, line.find(' ')) : "*";
-      co_return co_await send(tag + " BAD " + command.error().message + "\r\n");
-    }
-    const auto& c = *command;
-    if (c.name == "CAPABILITY") {
-      co_return co_await send("* CAPABILITY " + capabilities() + "\r\n" + c.tag +
-                              " OK CAPABILITY completed\r\n");
-    }
-    if (c.name == "NOOP") co_return co_await send(c.tag + " OK NOOP completed\r\n");
-    if (c.name == "LOGOUT") {
-      done_ = true;  // RFC 9051 §6.1.3: BYE, then the tagged OK, then close
-      co_return co_await send("* BYE Tessera IMAP logging out\r\n" + c.tag +
-                              " OK LOGOUT completed\r\n");
-    }
-    if (c.name == "STARTTLS") co_return co_await handle_starttls(c.tag);
-    if (c.name == "LOGIN" || c.name == "AUTHENTICATE") {
-      co_return co_await send(c.tag + " NO [UNAVAILABLE] Authentication is not available yet\r\n");
-    }
-    co_return co_await send(c.tag + " BAD Unknown command or not valid before login\r\n");
-  }
-
-  // RFC 9051 §6.2.1. Anything the client pipelined after STARTTLS arrived in plaintext and is
-  // thrown away, never executed after the handshake (RFC 3207 §4.2, CVE-2011-0411).
-  awaitable<bool> handle_starttls(const std::string& tag) {
-    if (connection_.stream.is_tls() || !settings_.tls) {
-      co_return co_await send(tag + " BAD STARTTLS not available\r\n");
-    }
-    if (!co_await send(tag + " OK Begin TLS negotiation now\r\n")) co_return false;
-    if (const auto dropped = reader_.discard_buffer(); dropped > 0) {
-      spdlog::info("imap {}: dropped {} bytes pipelined after STARTTLS",
-                   net::endpoint_string(connection_.client), dropped);
-    }
-    auto handshake =
-        co_await connection_.stream.handshake(settings_.tls->current(), std::chrono::seconds(30));
-    co_return handshake.has_value();
-  }
-
-  net::Connection connection_;
-  const SessionSettings& settings_;
-  net::LineReader reader_;
-  bool done_ = false;
-};
+// Bound on the total size of one command with its literals (besides APPEND's message).
+constexpr std::size_t kMaxCommandBytes = 1024 * 1024;
 
 }  // namespace
+
+Session::Session(net::Connection connection, const SessionSettings& settings)
+    : connection_(std::move(connection)),
+      settings_(settings),
+      reader_(connection_.stream,
+              {.max_line_bytes = settings.max_line, .read_timeout = settings.login_timeout}) {}
+
+awaitable<metrics::ConnectionResult> Session::run() {
+  if (!co_await send("* OK [CAPABILITY " + capabilities() + "] Tessera IMAP ready\r\n"))
+    co_return metrics::ConnectionResult::peer_closed;
+  while (state_ != State::logout) {
+    auto wire = co_await read_command();
+    if (!wire) continue;  // answered already (e.g. TOOBIG)
+    if (!*wire) {
+      if (!co_await handle_read_error(wire->error())) co_return result_of(wire->error());
+      continue;
+    }
+    Reader reader(**wire);
+    Command command;
+    auto tag = reader.tag();
+    if (!tag) {
+      if (!co_await send("* BAD Missing or invalid tag\r\n"))
+        co_return metrics::ConnectionResult::error;
+      continue;
+    }
+    command.tag = std::move(*tag);
+    auto name =
+        reader.sp() ? reader.atom() : Result<std::string>(reader.error("expected a command"));
+    if (!name) {
+      if (!co_await tagged(command, "BAD", "Missing command name"))
+        co_return metrics::ConnectionResult::error;
+      continue;
+    }
+    command.name = upper(std::move(*name));
+    command.wire = std::move(**wire);
+    command.args = reader.position();
+    if (!co_await dispatch(command)) co_return metrics::ConnectionResult::error;
+  }
+  co_await connection_.stream.shutdown(std::chrono::seconds(5));
+  co_return metrics::ConnectionResult::completed;
+}
+
+// RFC 9051 §4.3 / RFC 7888: a line ending in {n} continues after n octets. A synchronising
+// literal is accepted with "+" only after its size is checked, so an oversized one is refused
+// before the client sends it.
+awaitable<std::optional<Result<std::string>>> Session::read_command() {
+  auto line = co_await reader_.read_line();
+  if (!line) co_return std::optional<Result<std::string>>(line.error());
+  std::string wire;
+  for (;;) {
+    const auto literal = trailing_literal(*line);
+    wire += *line;
+    if (!literal) break;
+    const auto tag = line->substr(0, line->find(' '));
+    if (literal->size > settings_.max_literal || wire.size() + literal->size > kMaxCommandBytes) {
+      if (literal->synchronizing) {
+        co_await send(tag + " BAD [TOOBIG] Literal too large\r\n");
+        co_return std::nullopt;
+      }
+      // A non-synchronising literal is already on its way: RFC 7888 §4 lets us close.
+      co_await send("* BYE [TOOBIG] Literal too large\r\n");
+      state_ = State::logout;
+      co_return std::nullopt;
+    }
+    if (literal->synchronizing && !co_await send("+ Ready for literal data\r\n"))
+      co_return std::optional<Result<std::string>>(
+          make_error(std::string(net::errc::eof), "peer gone"));
+    auto data = co_await reader_.read_exact(literal->size, settings_.max_literal);
+    if (!data) co_return std::optional<Result<std::string>>(data.error());
+    wire += "\r\n";
+    wire += *data;
+    line = co_await reader_.read_line();
+    if (!line) co_return std::optional<Result<std::string>>(line.error());
+  }
+  co_return std::optional<Result<std::string>>(std::move(wire));
+}
+
+awaitable<bool> Session::dispatch(const Command& c) {
+  Reader args(c.wire);
+  args.seek(c.args);
+  const bool has_args = args.try_char(' ');
+  const auto& n = c.name;
+  // Any state (RFC 9051 §6.1).
+  if (n == "CAPABILITY") {
+    if (has_args) co_return co_await tagged(c, "BAD", "CAPABILITY takes no arguments");
+    co_return co_await send("* CAPABILITY " + capabilities() + "\r\n" + c.tag +
+                            " OK CAPABILITY completed\r\n");
+  }
+  if (n == "NOOP") co_return co_await tagged(c, "OK", "NOOP completed");
+  if (n == "ID") {
+    // RFC 2971: the client's identification is accepted; ours is the product name only.
+    co_return co_await send("* ID (\"name\" \"Tessera\")\r\n" + c.tag + " OK ID completed\r\n");
+  }
+  if (n == "LOGOUT") {
+    state_ = State::logout;  // RFC 9051 §6.1.3: BYE, then the tagged OK, then close
+    co_return co_await send("* BYE Tessera IMAP logging out\r\n" + c.tag +
+                            " OK LOGOUT completed\r\n");
+  }
+  if (state_ == State::not_authenticated) {
+    if (n == "STARTTLS") co_return co_await starttls(c);
+    if (n == "LOGIN" && has_args) co_return co_await login(c, args);
+    if (n == "AUTHENTICATE" && has_args) co_return co_await authenticate(c, args);
+    co_return co_await tagged(c, "BAD", "Unknown command or not valid before login");
+  }
+  if (n == "NAMESPACE") {
+    // RFC 2342: one personal namespace, no other users' or shared ones yet.
+    co_return co_await send("* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n" + c.tag +
+                            " OK NAMESPACE completed\r\n");
+  }
+  if ((n == "LIST" || n == "LSUB") && has_args) co_return co_await list(c, args, n == "LSUB");
+  if (n == "STATUS" && has_args) co_return co_await status(c, args);
+  if ((n == "SELECT" || n == "EXAMINE") && has_args)
+    co_return co_await select(c, args, n == "EXAMINE");
+  if (state_ == State::selected && (n == "UNSELECT" || n == "CLOSE"))
+    co_return co_await unselect(c, n == "CLOSE");
+  co_return co_await tagged(c, "BAD", "Unknown command or not valid in this state");
+}
+
+awaitable<bool> Session::send(std::string_view text) {
+  auto written = co_await net::write_all(connection_.stream, text);
+  co_return written.has_value();
+}
+
+awaitable<bool> Session::tagged(const Command& c, std::string_view status, std::string_view text) {
+  std::string line = c.tag;
+  line += ' ';
+  line += status;
+  line += ' ';
+  line += text;
+  line += "\r\n";
+  co_return co_await send(line);
+}
+
+bool Session::login_allowed() const {
+  return connection_.stream.is_tls() || settings_.allow_plaintext_auth;
+}
+
+// RFC 9051 §7.2.2. STARTTLS only before TLS; LOGINDISABLED and no AUTH= while passwords would
+// travel in clear (§6.2.3).
+std::string Session::capabilities() const {
+  std::string caps = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID NAMESPACE UNSELECT";
+  if (state_ == State::not_authenticated) {
+    if (!connection_.stream.is_tls() && settings_.tls) caps += " STARTTLS";
+    caps += login_allowed() ? " AUTH=PLAIN" : " LOGINDISABLED";
+  }
+  return caps;
+}
+
+// Returns false when the connection must end.
+awaitable<bool> Session::handle_read_error(const Error& error) {
+  if (error.code == net::errc::line_too_long) {
+    // RFC 9051 §7.1: TOOBIG; the reader has skipped the rest of the line.
+    co_return co_await send("* BAD [TOOBIG] Command line too long\r\n");
+  }
+  if (error.code == net::errc::timeout) {
+    co_await send("* BYE Autologout; idle for too long\r\n");  // RFC 9051 §5.4
+  }
+  spdlog::debug("imap {}: {}", net::endpoint_string(connection_.client), error.message);
+  co_return false;
+}
 
 awaitable<metrics::ConnectionResult> run_session(net::Connection connection,
                                                  const SessionSettings& settings) {

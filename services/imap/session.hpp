@@ -1,6 +1,7 @@
-// The IMAP session of the service skeleton: greeting, CAPABILITY, NOOP, STARTTLS, LOGOUT, with
-// the line limits and deadlines every Tessera protocol session has. Authentication answers
-// NO [UNAVAILABLE] until the store service exists; the full IMAP4rev2 engine replaces this.
+// One IMAP connection (RFC 9051, RFC 3501): greeting, STARTTLS, LOGIN / AUTHENTICATE PLAIN
+// against the store's Directory, and the mailbox commands served so far (LIST, LSUB, STATUS,
+// SELECT, EXAMINE, UNSELECT, CLOSE, NAMESPACE), with the line and literal limits and deadlines
+// every Tessera protocol session has. The session itself is session_impl.hpp.
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include "metrics/metrics.hpp"
 #include "net/listener.hpp"
 #include "net/tls_context.hpp"
+#include "store_client.hpp"
 
 namespace tessera::imap {
 
@@ -21,6 +23,12 @@ struct SessionSettings {
   std::chrono::milliseconds idle_timeout = std::chrono::minutes(30);
   std::chrono::milliseconds login_timeout = std::chrono::minutes(1);
   std::shared_ptr<net::TlsContext> tls;  // for STARTTLS; null disables it
+  StoreClient* store = nullptr;          // the process's store connection
+  // RFC 9051 §6.2.3: without TLS, LOGIN and AUTHENTICATE PLAIN are refused (LOGINDISABLED)
+  // unless an operator allows plaintext passwords (e.g. behind a TLS-terminating proxy).
+  bool allow_plaintext_auth = false;
+  std::size_t max_literal = 64 * 1024;  // literals of commands other than APPEND
+  std::chrono::milliseconds store_timeout = std::chrono::seconds(10);
 };
 
 // Runs one connection to its end and says how it ended. Never throws.

@@ -34,6 +34,8 @@ listen:
 tls:
   cert: ${data}/tls/cert.pem
   key: ${data}/tls/key.pem
+store:
+  address: ${host}:17001
 metrics:
   listen: ${host}:17104
 YAML
@@ -156,7 +158,7 @@ Tessera is running on $host (data: $data, logs: $data/log/).
   Administration   $TESSERA_ROOT/build/tools/mailctl/mailctl --store $host:17001 --help
 
 Running: ${STACK_NAMES[*]}. Press Ctrl-C to stop.
-Note: the store holds the demo account; IMAP does not log in through it yet (issue 4), so
-LOGIN still answers "NO [UNAVAILABLE]" (the password above is kept in $data/demo-password).
+Note: IMAP logs in, lists folders and selects them; reading and changing messages over IMAP
+comes next (issue 4). The password above is kept in $data/demo-password.
 TEXT
 }

@@ -1,0 +1,134 @@
+// Not-authenticated state: STARTTLS (RFC 9051 §6.2.1), LOGIN (§6.2.3), AUTHENTICATE PLAIN
+// (§6.2.2, RFC 4616, SASL-IR RFC 4959). Passwords are checked by the store's Directory, which
+// throttles and locks out; the session waits the delay the store asks for before answering.
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+
+#include "net/errors.hpp"
+#include "rpc/client.hpp"
+#include "rpc/status.hpp"
+#include "session_impl.hpp"
+
+namespace tessera::imap {
+namespace {
+
+// More failures than this on one connection end it (the store's delays do the rest).
+constexpr int kMaxFailuresPerConnection = 3;
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0 || text.size() > 16384) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t size = static_cast<std::size_t>(n);
+  if (!text.empty() && text.back() == '=') --size;  // EVP_DecodeBlock counts padding as data
+  if (text.size() > 1 && text[text.size() - 2] == '=') --size;
+  out.resize(size);
+  return out;
+}
+
+}  // namespace
+
+awaitable<bool> Session::starttls(const Command& c) {
+  if (connection_.stream.is_tls() || !settings_.tls)
+    co_return co_await tagged(c, "BAD", "STARTTLS not available");
+  if (!co_await tagged(c, "OK", "Begin TLS negotiation now")) co_return false;
+  // Anything pipelined after STARTTLS arrived in plaintext and is thrown away, never executed
+  // after the handshake (RFC 3207 §4.2, CVE-2011-0411).
+  if (const auto dropped = reader_.discard_buffer(); dropped > 0) {
+    spdlog::info("imap {}: dropped {} bytes pipelined after STARTTLS",
+                 net::endpoint_string(connection_.client), dropped);
+  }
+  auto handshake =
+      co_await connection_.stream.handshake(settings_.tls->current(), std::chrono::seconds(30));
+  co_return handshake.has_value();
+}
+
+awaitable<bool> Session::login(const Command& c, Reader& args) {
+  if (!login_allowed())
+    co_return co_await tagged(c, "NO", "[PRIVACYREQUIRED] Use STARTTLS or port 993 first");
+  auto user = args.astring();
+  if (!user || !args.sp())
+    co_return co_await tagged(c, "BAD", "LOGIN needs a user name and a password");
+  auto password = args.astring();
+  if (!password || !args.at_end())
+    co_return co_await tagged(c, "BAD", "LOGIN needs a user name and a password");
+  co_return co_await check_credentials(c, *user, *password);
+}
+
+awaitable<bool> Session::authenticate(const Command& c, Reader& args) {
+  auto mechanism = args.atom();
+  if (!mechanism) co_return co_await tagged(c, "BAD", "AUTHENTICATE needs a mechanism");
+  std::string name = *mechanism;
+  for (auto& ch : name)
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (name != "PLAIN") co_return co_await tagged(c, "NO", "[CANNOT] Only PLAIN is supported");
+  if (!login_allowed())
+    co_return co_await tagged(c, "NO", "[PRIVACYREQUIRED] Use STARTTLS or port 993 first");
+  std::string response;
+  if (args.try_char(' ')) {
+    response = std::string(args.rest());  // SASL-IR (RFC 4959); "=" is an empty response
+  } else {
+    if (!co_await send("+ \r\n")) co_return false;
+    auto line = co_await reader_.read_line();
+    if (!line) co_return false;
+    response = std::move(*line);
+  }
+  if (response == "*") co_return co_await tagged(c, "BAD", "Authentication cancelled");
+  auto decoded = response == "=" ? std::optional<std::string>("") : base64_decode(response);
+  // RFC 4616: authzid NUL authcid NUL passwd.
+  const auto first = decoded ? decoded->find('\0') : std::string::npos;
+  const auto second = first == std::string::npos ? first : decoded->find('\0', first + 1);
+  if (second == std::string::npos) co_return co_await tagged(c, "BAD", "Malformed PLAIN response");
+  const auto authzid = decoded->substr(0, first);
+  const auto authcid = decoded->substr(first + 1, second - first - 1);
+  if (!authzid.empty() && authzid != authcid)
+    co_return co_await tagged(c, "NO",
+                              "[AUTHORIZATIONFAILED] Acting as another user is not allowed");
+  co_return co_await check_credentials(c, authcid, decoded->substr(second + 1));
+}
+
+awaitable<bool> Session::check_credentials(const Command& c, const std::string& user,
+                                           const std::string& password) {
+  store::v1::AuthenticateRequest request;
+  request.set_login(user);
+  request.set_password(password);
+  request.set_client_ip(connection_.client.address().to_string());
+  request.set_protocol(store::v1::PROTOCOL_IMAP);
+  auto reply = co_await rpc::unary(settings_.store->directory->async(),
+                                   &store::v1::Directory::Stub::async::Authenticate, request,
+                                   {.timeout = settings_.store_timeout});
+  if (!reply) {
+    spdlog::warn("imap {}: store unavailable for login: {}",
+                 net::endpoint_string(connection_.client), reply.error().message);
+    co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+  }
+  if (reply->delay_ms() > 0) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(std::chrono::milliseconds(reply->delay_ms()));
+    co_await timer.async_wait(use_nothrow);
+  }
+  switch (reply->result()) {
+    case store::v1::AUTH_RESULT_OK:
+      state_ = State::authenticated;
+      account_id_ = reply->account_id();
+      reader_.set_read_timeout(settings_.idle_timeout);
+      co_return co_await tagged(c, "OK", "[CAPABILITY " + capabilities() + "] Logged in");
+    case store::v1::AUTH_RESULT_LOCKED_OUT:
+      co_return co_await tagged(c, "NO", "[UNAVAILABLE] Too many failed logins; try again later");
+    case store::v1::AUTH_RESULT_DISABLED:
+      co_return co_await tagged(c, "NO", "[AUTHORIZATIONFAILED] Account disabled");
+    default:
+      break;
+  }
+  if (++failed_logins_ >= kMaxFailuresPerConnection) {
+    state_ = State::logout;
+    co_return co_await send(c.tag + " NO [AUTHENTICATIONFAILED] Invalid credentials\r\n" +
+                            "* BYE Too many failed logins\r\n");
+  }
+  co_return co_await tagged(c, "NO", "[AUTHENTICATIONFAILED] Invalid credentials");
+}
+
+}  // namespace tessera::imap

@@ -1,0 +1,237 @@
+// Authenticated state, mailbox commands: LIST and LSUB (RFC 9051 §6.3.9, RFC 3501 §6.3.9,
+// SPECIAL-USE attributes RFC 6154), STATUS (§6.3.11, STATUS=SIZE RFC 8438), SELECT and EXAMINE
+// (§6.3.2-3, HIGHESTMODSEQ RFC 7162), UNSELECT (RFC 3691) and CLOSE (§6.4.1).
+#include <algorithm>
+#include <cctype>
+
+#include "imap/mutf7.hpp"
+#include "response.hpp"
+#include "rpc/client.hpp"
+#include "session_impl.hpp"
+
+namespace tessera::imap {
+namespace {
+
+namespace v1 = store::v1;
+
+bool is_list_char(char c) {
+  return is_atom_char(c) || c == '%' || c == '*' || c == ']';
+}
+
+// list-mailbox = 1*list-char / string
+Result<std::string> list_mailbox(Reader& args) {
+  if (args.peek() == '"' || args.peek() == '{') return args.string();
+  std::string out;
+  while (!args.at_end() && is_list_char(args.peek())) {
+    out.push_back(args.peek());
+    args.try_char(args.peek());
+  }
+  if (out.empty()) return args.error("expected a mailbox pattern");
+  return out;
+}
+
+// RFC 9051 §6.3.9: "*" matches anything, "%" anything but the hierarchy delimiter.
+bool matches(std::string_view pattern, std::string_view name) {
+  if (pattern.empty()) return name.empty();
+  if (pattern[0] == '*' || pattern[0] == '%') {
+    for (std::size_t i = 0; i <= name.size(); ++i) {
+      if (matches(pattern.substr(1), name.substr(i))) return true;
+      if (i < name.size() && pattern[0] == '%' && name[i] == '/') return false;
+    }
+    return false;
+  }
+  return !name.empty() && pattern[0] == name[0] && matches(pattern.substr(1), name.substr(1));
+}
+
+// "INBOX" is case-insensitive (RFC 9051 §5.1); other names are compared exactly.
+std::string canonical_inbox(std::string name) {
+  if (name.size() >= 5) {
+    std::string head = name.substr(0, 5);
+    for (auto& c : head)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (head == "INBOX" && (name.size() == 5 || name[5] == '/')) name.replace(0, 5, "INBOX");
+  }
+  return name;
+}
+
+std::string attributes(const v1::Mailbox& m, bool lsub) {
+  std::vector<std::string> out;
+  if (!lsub) out.emplace_back(m.has_children() ? "\\HasChildren" : "\\HasNoChildren");
+  switch (m.role()) {
+    case v1::MAILBOX_ROLE_SENT:
+      out.emplace_back("\\Sent");
+      break;
+    case v1::MAILBOX_ROLE_DRAFTS:
+      out.emplace_back("\\Drafts");
+      break;
+    case v1::MAILBOX_ROLE_TRASH:
+      out.emplace_back("\\Trash");
+      break;
+    case v1::MAILBOX_ROLE_JUNK:
+      out.emplace_back("\\Junk");
+      break;
+    default:
+      break;
+  }
+  std::string joined;
+  for (const auto& a : out)
+    joined += (joined.empty() ? "" : " ") + a;
+  return "(" + joined + ")";
+}
+
+// The NO text for a mailbox that could not be found: missing (RFC 5530 NONEXISTENT) or the
+// store unreachable (UNAVAILABLE).
+std::string no_mailbox_text(const Error& error) {
+  return error.code == "imap.no_such_mailbox" ? "[NONEXISTENT] No such mailbox"
+                                              : "[UNAVAILABLE] Try again later";
+}
+
+}  // namespace
+
+std::string Session::wire_name(const std::string& path) const {
+  return imap_astring(utf8_ ? path : utf8_to_mutf7(path));
+}
+
+awaitable<Result<v1::ListMailboxesReply>> Session::mailboxes(bool with_status) {
+  v1::ListMailboxesRequest request;
+  request.set_account_id(account_id_);
+  request.set_include_status(with_status);
+  co_return co_await rpc::unary(settings_.store->mailboxes->async(),
+                                &v1::Mailboxes::Stub::async::ListMailboxes, request,
+                                {.timeout = settings_.store_timeout});
+}
+
+awaitable<Result<v1::Mailbox>> Session::find_mailbox(const std::string& name) {
+  auto utf8 = utf8_ ? Result<std::string>(name) : mutf7_to_utf8(name);
+  if (!utf8)
+    co_return make_error("imap.no_such_mailbox", "Mailbox name is not valid modified UTF-7");
+  const auto wanted = canonical_inbox(*utf8);
+  auto tree = co_await mailboxes(true);
+  if (!tree) co_return tree.error();
+  for (const auto& m : tree->mailboxes()) {
+    if (m.path() == wanted) co_return m;
+  }
+  co_return make_error("imap.no_such_mailbox", "No such mailbox");
+}
+
+awaitable<bool> Session::list(const Command& c, Reader& args, bool lsub) {
+  auto reference = args.astring();
+  if (!reference || !args.sp())
+    co_return co_await tagged(c, "BAD", "LIST needs a reference and a pattern");
+  auto pattern = list_mailbox(args);
+  if (!pattern || !args.at_end())
+    co_return co_await tagged(c, "BAD", "LIST needs a reference and a pattern");
+  const std::string kind = lsub ? "LSUB" : "LIST";
+  if (pattern->empty()) {
+    // RFC 9051 §6.3.9: an empty pattern asks for the delimiter and the root.
+    co_return co_await send("* " + kind + " (\\Noselect) \"/\" \"\"\r\n" + c.tag + " OK " + kind +
+                            " completed\r\n");
+  }
+  std::string full = *reference;
+  if (!full.empty() && full.back() != '/') full += '/';
+  full += *pattern;
+  auto decoded = utf8_ ? Result<std::string>(full) : mutf7_to_utf8(full);
+  if (!decoded) co_return co_await tagged(c, "BAD", "Pattern is not valid modified UTF-7");
+  const auto wanted = canonical_inbox(*decoded);
+  auto tree = co_await mailboxes(false);
+  if (!tree) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+  std::string out;
+  for (const auto& m : tree->mailboxes()) {
+    if (lsub && !m.subscribed()) continue;
+    if (!matches(wanted, m.path())) continue;
+    out += "* " + kind + " " + attributes(m, lsub) + " \"/\" " + wire_name(m.path()) + "\r\n";
+  }
+  co_return co_await send(out + c.tag + " OK " + kind + " completed\r\n");
+}
+
+awaitable<bool> Session::status(const Command& c, Reader& args) {
+  auto name = args.astring();
+  if (!name || !args.sp()) co_return co_await tagged(c, "BAD", "STATUS needs a mailbox and items");
+  std::vector<std::string> items;
+  auto parsed = args.list(
+      [&]() -> Status {
+        auto item = args.atom();
+        if (!item) return item.error();
+        std::string upper = *item;
+        for (auto& ch : upper)
+          ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        static const std::vector<std::string> kKnown = {"MESSAGES",    "RECENT",       "UIDNEXT",
+                                                        "UIDVALIDITY", "UNSEEN",       "DELETED",
+                                                        "SIZE",        "HIGHESTMODSEQ"};
+        if (std::find(kKnown.begin(), kKnown.end(), upper) == kKnown.end())
+          return args.error("unknown status item " + upper);
+        items.push_back(upper);
+        return {};
+      },
+      false);
+  if (!parsed || !args.at_end())
+    co_return co_await tagged(c, "BAD", "STATUS needs a mailbox and items");
+  auto mailbox = co_await find_mailbox(*name);
+  if (!mailbox) co_return co_await tagged(c, "NO", no_mailbox_text(mailbox.error()));
+  const auto& s = mailbox->status();
+  std::string values;
+  for (const auto& item : items) {
+    std::uint64_t value = 0;
+    if (item == "MESSAGES")
+      value = s.messages();
+    else if (item == "UIDNEXT")
+      value = s.uid_next();
+    else if (item == "UIDVALIDITY")
+      value = s.uid_validity();
+    else if (item == "UNSEEN")
+      value = s.unseen();
+    else if (item == "DELETED")
+      value = s.deleted();
+    else if (item == "SIZE")
+      value = s.size_bytes();
+    else if (item == "HIGHESTMODSEQ")
+      value = s.highest_modseq();
+    values += (values.empty() ? "" : " ") + item + " " + std::to_string(value);
+  }
+  co_return co_await send("* STATUS " + wire_name(mailbox->path()) + " (" + values + ")\r\n" +
+                          c.tag + " OK STATUS completed\r\n");
+}
+
+awaitable<bool> Session::select(const Command& c, Reader& args, bool read_only) {
+  // RFC 9051 §6.3.2: a failed SELECT leaves no mailbox selected.
+  selected_.reset();
+  if (state_ == State::selected) state_ = State::authenticated;
+  auto name = args.astring();
+  if (!name) co_return co_await tagged(c, "BAD", "SELECT needs a mailbox name");
+  if (args.try_char(' ')) {
+    // Select parameters ((CONDSTORE), (QRESYNC ...)) are parsed; CONDSTORE comes with issue 4.
+    auto ok = args.list([&]() -> Status {
+      return args.atom().has_value() ? Status() : args.error("bad parameter");
+    });
+    if (!ok) co_return co_await tagged(c, "BAD", "Bad SELECT parameters");
+  }
+  if (!args.at_end()) co_return co_await tagged(c, "BAD", "Unexpected text after the mailbox name");
+  auto mailbox = co_await find_mailbox(*name);
+  if (!mailbox) co_return co_await tagged(c, "NO", no_mailbox_text(mailbox.error()));
+  const auto& s = mailbox->status();
+  std::string out;
+  out += "* " + std::to_string(s.messages()) + " EXISTS\r\n";
+  out += "* 0 RECENT\r\n";  // \Recent is not kept (IMAP4rev2 drops it)
+  out += "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n";
+  out += read_only ? "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n"
+                   : "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
+                     "Flags and keywords are kept\r\n";
+  out += "* OK [UIDVALIDITY " + std::to_string(s.uid_validity()) + "] UIDs valid\r\n";
+  out += "* OK [UIDNEXT " + std::to_string(s.uid_next()) + "] Predicted next UID\r\n";
+  out += "* LIST " + attributes(*mailbox, false) + " \"/\" " + wire_name(mailbox->path()) + "\r\n";
+  selected_ = Selected{mailbox->mailbox_id(), mailbox->path(), read_only};
+  state_ = State::selected;
+  co_return co_await send(out + c.tag + (read_only ? " OK [READ-ONLY] " : " OK [READ-WRITE] ") +
+                          (read_only ? "EXAMINE" : "SELECT") + " completed\r\n");
+}
+
+awaitable<bool> Session::unselect(const Command& c, bool close) {
+  // CLOSE also expunges \Deleted messages of a read-write mailbox (RFC 9051 §6.4.1); message
+  // commands arrive with the next step of issue 4, until then there is nothing to expunge
+  // through this session.
+  selected_.reset();
+  state_ = State::authenticated;
+  co_return co_await tagged(c, "OK", close ? "CLOSE completed" : "UNSELECT completed");
+}
+
+}  // namespace tessera::imap
