@@ -141,6 +141,16 @@ awaitable<bool> Session::dispatch(const Command& c) {
   if (n == "STATUS" && has_args) co_return co_await status(c, args);
   if ((n == "SELECT" || n == "EXAMINE") && has_args)
     co_return co_await select(c, args, n == "EXAMINE");
+  if (state_ == State::selected && n == "FETCH" && has_args)
+    co_return co_await fetch(c, args, false);
+  if (state_ == State::selected && n == "UID" && has_args) {
+    auto sub = args.atom();
+    std::string name = sub ? *sub : "";
+    for (auto& ch : name)
+      ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (name == "FETCH" && args.try_char(' ')) co_return co_await fetch(c, args, true);
+    co_return co_await tagged(c, "BAD", "Unknown UID command");
+  }
   if (state_ == State::selected && (n == "UNSELECT" || n == "CLOSE"))
     co_return co_await unselect(c, n == "CLOSE");
   co_return co_await tagged(c, "BAD", "Unknown command or not valid in this state");

@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/asio.hpp"
+#include "imap/fetch_items.hpp"
 #include "imap/reader.hpp"
 #include "metrics/metrics.hpp"
 #include "net/line_reader.hpp"
@@ -23,6 +25,10 @@ struct Selected {
   std::uint64_t mailbox_id = 0;
   std::string name;  // as the client named it
   bool read_only = false;
+  std::uint32_t uid_validity = 0;
+  // Message sequence numbers (RFC 9051 §2.3.1.2): uids[msn - 1]. Changed only where the
+  // protocol lets the server report it (EXISTS, EXPUNGE).
+  std::vector<std::uint32_t> uids;
 };
 
 class Session {
@@ -53,6 +59,11 @@ class Session {
   awaitable<bool> check_credentials(const Command& c, const std::string& user,
                                     const std::string& password);
   awaitable<bool> starttls(const Command& c);
+
+  // session_fetch.cpp
+  awaitable<bool> fetch(const Command& c, Reader& args, bool by_uid);
+  awaitable<Result<std::string>> body_item(std::uint32_t uid, const FetchItem& item);
+  awaitable<Result<std::vector<std::uint32_t>>> load_uids(std::uint64_t mailbox_id);
 
   // session_mailbox.cpp
   awaitable<bool> list(const Command& c, Reader& args, bool lsub);

@@ -209,8 +209,10 @@ awaitable<bool> Session::select(const Command& c, Reader& args, bool read_only) 
   auto mailbox = co_await find_mailbox(*name);
   if (!mailbox) co_return co_await tagged(c, "NO", no_mailbox_text(mailbox.error()));
   const auto& s = mailbox->status();
+  auto uids = co_await load_uids(mailbox->mailbox_id());
+  if (!uids) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
   std::string out;
-  out += "* " + std::to_string(s.messages()) + " EXISTS\r\n";
+  out += "* " + std::to_string(uids->size()) + " EXISTS\r\n";
   out += "* 0 RECENT\r\n";  // \Recent is not kept (IMAP4rev2 drops it)
   out += "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n";
   out += read_only ? "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n"
@@ -219,7 +221,8 @@ awaitable<bool> Session::select(const Command& c, Reader& args, bool read_only) 
   out += "* OK [UIDVALIDITY " + std::to_string(s.uid_validity()) + "] UIDs valid\r\n";
   out += "* OK [UIDNEXT " + std::to_string(s.uid_next()) + "] Predicted next UID\r\n";
   out += "* LIST " + attributes(*mailbox, false) + " \"/\" " + wire_name(mailbox->path()) + "\r\n";
-  selected_ = Selected{mailbox->mailbox_id(), mailbox->path(), read_only};
+  selected_ = Selected{mailbox->mailbox_id(), mailbox->path(), read_only, s.uid_validity(),
+                       std::move(*uids)};
   state_ = State::selected;
   co_return co_await send(out + c.tag + (read_only ? " OK [READ-ONLY] " : " OK [READ-WRITE] ") +
                           (read_only ? "EXAMINE" : "SELECT") + " completed\r\n");

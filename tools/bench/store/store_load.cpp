@@ -3,7 +3,7 @@
 //
 //   setup  --store A --accounts N [--domain D] --out FILE    create a domain and N accounts
 //   append --store A --accounts-file F --clients N (--count M | --seconds S) [--size B]
-//          [--log DIR] [--same-account]                     concurrent synced appends
+//          [--log DIR] [--same-account] [--file MESSAGE]    concurrent synced appends
 //   verify --store A --log DIR                               every acknowledged UID is there
 //   list   --store A --account ID [--mailbox ID]             time a full metadata listing
 //   raw    --dir D --clients N --seconds S [--size B]        RocksDB synced-write baseline
@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <random>
@@ -180,6 +181,13 @@ int cmd_append(const Args& args) {
   const auto size = static_cast<std::size_t>(args.number("size", 10240));
   const bool same = args.flag("same-account");
   const auto log_dir = args.get("log");
+  // --file: append exactly these bytes (tests that need a known message) instead of generated ones.
+  std::string fixed;
+  if (args.flag("file")) {
+    std::ifstream in(args.get("file"), std::ios::binary);
+    if (!in) die("cannot read " + args.get("file"));
+    fixed.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   if (!log_dir.empty()) std::filesystem::create_directories(log_dir);
   const auto run_id = std::to_string(std::random_device()());
   std::atomic<long> done{0};
@@ -200,7 +208,7 @@ int cmd_append(const Args& args) {
       std::vector<double> mine;
       for (long seq = 0; count == 0 || seq < count; ++seq) {
         if (Clock::now() >= stop) break;
-        const auto body = make_message(size, c, seq, random);
+        const auto body = fixed.empty() ? make_message(size, c, seq, random) : fixed;
         v1::AppendReply reply;
         const auto began = Clock::now();
         const auto key = run_id + "-" + std::to_string(c) + "-" + std::to_string(seq);

@@ -1,0 +1,275 @@
+// FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9; RFC 3516 BINARY): metadata from the store's
+// records and derived data in one List call, body sections from GetBody. A non-PEEK body fetch
+// sets \Seen (§6.4.5) and reports the new FLAGS.
+#include <algorithm>
+#include <map>
+
+#include "fetch_format.hpp"
+#include "imap/sequence_set.hpp"
+#include "response.hpp"
+#include "rpc/client.hpp"
+#include "rpc/status.hpp"
+#include "session_impl.hpp"
+
+namespace tessera::imap {
+namespace {
+
+namespace v1 = store::v1;
+
+bool sets_seen(const FetchItem& item) {
+  switch (item.kind) {
+    case FetchKind::rfc822:
+    case FetchKind::rfc822_text:
+      return true;
+    case FetchKind::body_section:
+    case FetchKind::binary:
+      return !item.peek;
+    default:
+      return false;
+  }
+}
+
+std::string part_path(const Section& section) {
+  std::string out;
+  for (auto n : section.part)
+    out += (out.empty() ? "" : ".") + std::to_string(n);
+  return out;
+}
+
+v1::UidSet uid_set(const std::vector<std::uint32_t>& uids) {
+  v1::UidSet set;
+  for (auto uid : uids) {
+    auto* ranges = set.mutable_ranges();
+    if (!ranges->empty() && (*ranges)[ranges->size() - 1].last() + 1 == uid) {
+      (*ranges)[ranges->size() - 1].set_last(uid);
+      continue;
+    }
+    auto* range = set.add_ranges();
+    range->set_first(uid);
+    range->set_last(uid);
+  }
+  return set;
+}
+
+bool has_seen(const v1::Flags& flags) {
+  return std::find(flags.system().begin(), flags.system().end(), v1::SYSTEM_FLAG_SEEN) !=
+         flags.system().end();
+}
+
+}  // namespace
+
+awaitable<Result<std::vector<std::uint32_t>>> Session::load_uids(std::uint64_t mailbox_id) {
+  v1::ListMessagesRequest request;
+  request.set_account_id(account_id_);
+  request.set_mailbox_id(mailbox_id);
+  auto reader =
+      rpc::server_stream(settings_.store->messages->async(), &v1::Messages::Stub::async::List,
+                         request, {.timeout = settings_.store_timeout});
+  std::vector<std::uint32_t> uids;
+  for (;;) {
+    auto batch = co_await reader->next();
+    if (!batch) co_return batch.error();
+    if (!*batch) break;
+    for (const auto& m : (*batch)->messages())
+      uids.push_back(m.uid());
+  }
+  co_return uids;
+}
+
+// One body item of one message ("BODY[1] {n}\r\n..."), read through GetBody. A part the
+// message does not have is an empty string (what Dovecot answers too).
+awaitable<Result<std::string>> Session::body_item(std::uint32_t uid, const FetchItem& item) {
+  using T = Section::Text;
+  v1::GetBodyRequest body;
+  body.set_account_id(account_id_);
+  body.set_mailbox_id(selected_->mailbox_id);
+  body.set_uid(uid);
+  body.set_part(part_path(item.section));
+  std::string name = item.response_name();
+  if (item.kind == FetchKind::rfc822) name = "RFC822";
+  if (item.kind == FetchKind::rfc822_header) {
+    name = "RFC822.HEADER";
+    body.set_section(v1::SECTION_HEADER);
+  }
+  if (item.kind == FetchKind::rfc822_text) {
+    name = "RFC822.TEXT";
+    body.set_section(v1::SECTION_TEXT);
+  }
+  const bool filtered =
+      item.section.text == T::header_fields || item.section.text == T::header_fields_not;
+  if (item.section.text == T::header || filtered) body.set_section(v1::SECTION_HEADER);
+  if (item.section.text == T::text) body.set_section(v1::SECTION_TEXT);
+  if (item.section.text == T::mime) body.set_section(v1::SECTION_MIME);
+  body.set_decode(item.kind == FetchKind::binary || item.kind == FetchKind::binary_size);
+  if (item.partial && !filtered) {
+    body.set_offset(item.partial->first);
+    body.set_length(item.partial->second);
+  }
+  auto stream =
+      rpc::server_stream(settings_.store->messages->async(), &v1::Messages::Stub::async::GetBody,
+                         body, {.timeout = settings_.store_timeout});
+  std::string data;
+  std::uint64_t total = 0;
+  for (;;) {
+    auto chunk = co_await stream->next();
+    if (!chunk) {
+      if (rpc::status_code(chunk.error()) != grpc::StatusCode::INVALID_ARGUMENT)
+        co_return chunk.error();
+      if (chunk.error().message.find("UNKNOWN-CTE") != std::string::npos)
+        co_return make_error("imap.unknown_cte", chunk.error().message);
+      break;  // no such part: ""
+    }
+    if (!*chunk) break;
+    if ((*chunk)->total_size() != 0) total = (*chunk)->total_size();
+    data += (*chunk)->data();
+  }
+  if (filtered) {
+    data =
+        select_header_fields(data, item.section.fields, item.section.text == T::header_fields_not);
+    if (item.partial)
+      data = data.substr(std::min<std::size_t>(item.partial->first, data.size()),
+                         item.partial->second);
+  }
+  if (item.kind == FetchKind::binary_size) co_return name + " " + std::to_string(total);
+  // BINARY data may hold NULs: literal8 (RFC 3516 §4.2).
+  const bool literal8 = item.kind == FetchKind::binary && data.find('\0') != std::string::npos;
+  co_return name + " " + (literal8 ? "~" : "") + "{" + std::to_string(data.size()) + "}\r\n" + data;
+}
+
+awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
+  auto set = parse_sequence_set(args);
+  if (!set || set->saved || !args.sp())
+    co_return co_await tagged(c, "BAD", "FETCH needs a sequence set and items");
+  auto items = parse_fetch_items(args);
+  if (!items) co_return co_await tagged(c, "BAD", items.error().message);
+  if (!args.at_end()) co_return co_await tagged(c, "BAD", "FETCH modifiers are not supported yet");
+  auto& selected = *selected_;
+  // (msn, uid) of the messages asked for, ascending.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> targets;
+  if (by_uid) {
+    const auto largest = selected.uids.empty() ? 0 : selected.uids.back();
+    for (auto [first, last] : resolve(*set, largest)) {
+      auto it = std::lower_bound(selected.uids.begin(), selected.uids.end(), first);
+      for (; it != selected.uids.end() && *it <= last; ++it)
+        targets.emplace_back(static_cast<std::uint32_t>(it - selected.uids.begin()) + 1, *it);
+    }
+  } else {
+    const auto exists = static_cast<std::uint32_t>(selected.uids.size());
+    for (auto [first, last] : resolve(*set, exists)) {
+      if (last > exists) co_return co_await tagged(c, "BAD", "Invalid message sequence number");
+      for (auto msn = first; msn <= last; ++msn)
+        targets.emplace_back(msn, selected.uids[msn - 1]);
+    }
+  }
+  // RFC 9051 §6.4.9: UID FETCH always returns UID.
+  if (by_uid && std::none_of(items->begin(), items->end(),
+                             [](const FetchItem& i) { return i.kind == FetchKind::uid; }))
+    items->insert(items->begin(), FetchItem{FetchKind::uid});
+  const bool mark_seen =
+      !selected.read_only && std::any_of(items->begin(), items->end(), sets_seen);
+  if (targets.empty()) co_return co_await tagged(c, "OK", "FETCH completed");
+
+  v1::ListMessagesRequest list;
+  list.set_account_id(account_id_);
+  list.set_mailbox_id(selected.mailbox_id);
+  std::vector<std::uint32_t> wanted;
+  for (const auto& t : targets)
+    wanted.push_back(t.second);
+  *list.mutable_uids() = uid_set(wanted);
+  for (const auto& item : *items) {
+    if (item.kind == FetchKind::envelope) list.add_fields(v1::MESSAGE_FIELD_ENVELOPE);
+    if (item.kind == FetchKind::body || item.kind == FetchKind::body_structure)
+      list.add_fields(v1::MESSAGE_FIELD_BODY_STRUCTURE);
+  }
+  std::map<std::uint32_t, v1::MessageRecord> records;
+  auto reader =
+      rpc::server_stream(settings_.store->messages->async(), &v1::Messages::Stub::async::List, list,
+                         {.timeout = settings_.store_timeout});
+  for (;;) {
+    auto batch = co_await reader->next();
+    if (!batch) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+    if (!*batch) break;
+    for (auto& m : *(*batch)->mutable_messages())
+      records.emplace(m.uid(), std::move(m));
+  }
+
+  if (mark_seen) {
+    std::vector<std::uint32_t> unseen;
+    for (const auto& [uid, record] : records)
+      if (!has_seen(record.flags())) unseen.push_back(uid);
+    if (!unseen.empty()) {
+      v1::StoreFlagsRequest store;
+      store.set_account_id(account_id_);
+      store.set_mailbox_id(selected.mailbox_id);
+      *store.mutable_uids() = uid_set(unseen);
+      store.set_operation(v1::STORE_OPERATION_ADD);
+      store.mutable_flags()->add_system(v1::SYSTEM_FLAG_SEEN);
+      auto stored = co_await rpc::unary(settings_.store->messages->async(),
+                                        &v1::Messages::Stub::async::StoreFlags, store,
+                                        {.timeout = settings_.store_timeout});
+      if (stored) {
+        for (const auto& state : stored->updated())
+          if (auto it = records.find(state.uid()); it != records.end())
+            *it->second.mutable_flags() = state.flags();
+      }
+    }
+  }
+
+  for (const auto& [msn, uid] : targets) {
+    auto found = records.find(uid);
+    if (found == records.end()) continue;  // expunged by another session meanwhile
+    const auto& m = found->second;
+    std::string out = "* " + std::to_string(msn) + " FETCH (";
+    bool first = true;
+    auto add = [&](const std::string& text) {
+      out += (first ? "" : " ") + text;
+      first = false;
+    };
+    bool flags_sent = false;
+    for (const auto& item : *items) {
+      switch (item.kind) {
+        case FetchKind::uid:
+          add("UID " + std::to_string(uid));
+          break;
+        case FetchKind::flags:
+          add("FLAGS " + format_flags(m.flags()));
+          flags_sent = true;
+          break;
+        case FetchKind::internal_date:
+          add("INTERNALDATE " + format_internal_date(m.internal_date_unix_ms()));
+          break;
+        case FetchKind::rfc822_size:
+          add("RFC822.SIZE " + std::to_string(m.size()));
+          break;
+        case FetchKind::modseq:
+          add("MODSEQ (" + std::to_string(m.modseq()) + ")");
+          break;
+        case FetchKind::envelope:
+          add("ENVELOPE " + format_envelope(m.envelope()));
+          break;
+        case FetchKind::body:
+          add("BODY " + format_body(m.body_structure(), false));
+          break;
+        case FetchKind::body_structure:
+          add("BODYSTRUCTURE " + format_body(m.body_structure(), true));
+          break;
+        default: {
+          auto text = co_await body_item(uid, item);
+          if (!text) {
+            if (text.error().code == "imap.unknown_cte")
+              co_return co_await tagged(c, "NO", "[UNKNOWN-CTE] Cannot decode this part");
+            co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+          }
+          add(*text);
+          break;
+        }
+      }
+    }
+    if (mark_seen && !flags_sent) add("FLAGS " + format_flags(m.flags()));
+    out += ")\r\n";
+    if (!co_await send(out)) co_return false;
+  }
+  co_return co_await tagged(c, "OK", by_uid ? "UID FETCH completed" : "FETCH completed");
+}
+
+}  // namespace tessera::imap

@@ -1,0 +1,120 @@
+"""FETCH and UID FETCH through the store (issue 4), as imaplib sees them: message sequence
+numbers, FLAGS/UID/RFC822.SIZE/INTERNALDATE, ENVELOPE and BODYSTRUCTURE of a multipart message,
+BODY[section]<partial> with HEADER.FIELDS, MIME and TEXT, BINARY decoding, \\Seen set by a
+non-PEEK fetch but not by EXAMINE or BODY.PEEK, and BAD for a sequence number past EXISTS."""
+import os
+import subprocess
+import tempfile
+import unittest
+
+import harness
+
+MESSAGE = (
+    b"From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.de>\r\n"
+    b"To: Ann <ann@example.test>, team: b@example.test;\r\n"
+    b"Subject: Report\r\n"
+    b"Date: Mon, 13 Nov 2023 10:00:00 +0100\r\n"
+    b"Message-ID: <m1@example.de>\r\n"
+    b"MIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+    b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee attached.\r\n"
+    b"--b1\r\nContent-Type: application/pdf; name=\"r.pdf\"\r\n"
+    b"Content-Disposition: attachment; filename=\"r.pdf\"\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b1--\r\n")
+
+
+class ImapFetch(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="tessera-imap-fetch-")
+        cls.cert, cls.key = harness.make_certificate(cls.dir)
+        store_port = harness.free_port()
+        cls.store = harness.Service("store", {
+            "grpc": {"listen": f"127.0.0.1:{store_port}"},
+            "data": {"path": os.path.join(cls.dir, "data")},
+        }, wait_ports=(store_port,)).start()
+        store = f"127.0.0.1:{store_port}"
+        mailctl = [os.path.join(harness.BUILD_DIR, "tools", "mailctl", "mailctl"), "--store", store]
+        subprocess.run(mailctl + ["domain", "add", "example.test"], check=True, capture_output=True)
+        subprocess.run(mailctl + ["account", "add", "ann@example.test", "--password-stdin"],
+                       input="pw\n", text=True, check=True, capture_output=True)
+        message = os.path.join(cls.dir, "message.eml")
+        with open(message, "wb") as f:
+            f.write(MESSAGE)
+        accounts = os.path.join(cls.dir, "accounts.txt")
+        with open(accounts, "w") as f:
+            f.write("1\n")
+        load = os.path.join(harness.BUILD_DIR, "tools", "bench", "store", "tessera-store-load")
+        subprocess.run([load, "append", "--store", store, "--accounts-file", accounts,
+                        "--clients", "1", "--count", "3", "--file", message],
+                       check=True, capture_output=True)
+        cls.port = harness.free_port()
+        cls.imap = harness.Service("imap", {
+            "listen": {"imap": f"127.0.0.1:{harness.free_port()}",
+                       "imaps": f"127.0.0.1:{cls.port}"},
+            "tls": {"cert": cls.cert, "key": cls.key},
+            "store": {"address": store},
+        }, wait_ports=(cls.port,)).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.imap.stop()
+        cls.store.stop()
+
+    def client(self):
+        import imaplib
+        c = imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=harness.client_tls_context())
+        c.login("ann@example.test", "pw")
+        return c
+
+    def test_metadata_envelope_structure(self):
+        c = self.client()
+        c.select("INBOX", readonly=True)
+        typ, data = c.fetch("1:*", "(UID FLAGS RFC822.SIZE)")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data, [b"%d (UID %d FLAGS () RFC822.SIZE %d)" % (i, i, len(MESSAGE))
+                                for i in (1, 2, 3)])
+        typ, data = c.fetch("2", "(ENVELOPE)")
+        self.assertEqual(data[0], (
+            b'2 (ENVELOPE ("Mon, 13 Nov 2023 10:00:00 +0100" "Report" '
+            b'(("=?UTF-8?Q?J=C3=BCrgen?=" NIL "j" "example.de")) '
+            b'(("=?UTF-8?Q?J=C3=BCrgen?=" NIL "j" "example.de")) '
+            b'(("=?UTF-8?Q?J=C3=BCrgen?=" NIL "j" "example.de")) '
+            b'(("Ann" NIL "ann" "example.test")(NIL NIL "team" NIL)'
+            b'(NIL NIL "b" "example.test")(NIL NIL NIL NIL)) NIL NIL NIL "<m1@example.de>"))'))
+        typ, data = c.fetch("2", "(BODYSTRUCTURE)")
+        self.assertEqual(data[0], (
+            b'2 (BODYSTRUCTURE (("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 13 1 NIL NIL '
+            b'NIL NIL)("APPLICATION" "PDF" ("NAME" "r.pdf") NIL NIL "BASE64" 8 NIL '
+            b'("ATTACHMENT" ("FILENAME" "r.pdf")) NIL NIL) "MIXED" ("BOUNDARY" "b1") NIL NIL NIL))'))
+        typ, data = c.fetch("3", "(INTERNALDATE)")
+        self.assertRegex(data[0], rb'^3 \(INTERNALDATE "\d\d-\w\w\w-\d{4} \d\d:\d\d:\d\d \+0000"\)$')
+        c.logout()
+
+    def test_sections_binary_and_seen(self):
+        import imaplib
+        c = self.client()
+        c.select("INBOX")
+        typ, data = c.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT MESSAGE-ID)])")
+        self.assertEqual(data[0][1], b"Subject: Report\r\nMessage-ID: <m1@example.de>\r\n\r\n")
+        typ, data = c.fetch("1", "(BODY.PEEK[1] BODY.PEEK[2.MIME] BINARY.PEEK[2] BODY.PEEK[]<0.6>)")
+        literals = [item[1] for item in data if isinstance(item, tuple)]
+        self.assertEqual(literals[0], b"See attached.")
+        self.assertTrue(literals[1].startswith(b"Content-Type: application/pdf"))
+        self.assertEqual(literals[2], b"%PDF-")
+        self.assertEqual(literals[3], b"From: ")
+        self.assertEqual(c.fetch("1", "FLAGS")[1], [b"1 (FLAGS ())"])  # PEEK left it unseen
+        typ, data = c.uid("FETCH", "2", "(BODY[TEXT])")
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"UID 2", data[0][0])
+        self.assertIn(b"FLAGS (\\Seen)", data[1])  # a non-PEEK fetch sets and reports \Seen
+        self.assertEqual(c.fetch("2", "FLAGS")[1], [b"2 (FLAGS (\\Seen))"])
+        with self.assertRaises(imaplib.IMAP4.error) as bad:
+            c.fetch("9", "FLAGS")
+        self.assertIn("Invalid message sequence number", str(bad.exception))
+        self.assertEqual(c.uid("FETCH", "9:20", "FLAGS"), ("OK", [None]))  # UIDs: none, no error
+        c.logout()
+
+
+if __name__ == "__main__":
+    harness.main()
