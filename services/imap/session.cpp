@@ -149,8 +149,14 @@ awaitable<bool> Session::dispatch(const Command& c) {
     for (auto& ch : name)
       ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     if (name == "FETCH" && args.try_char(' ')) co_return co_await fetch(c, args, true);
+    if (name == "STORE" && args.try_char(' ')) co_return co_await store(c, args, true);
+    if (name == "EXPUNGE" && args.try_char(' ')) co_return co_await expunge(c, args, true);
     co_return co_await tagged(c, "BAD", "Unknown UID command");
   }
+  if (state_ == State::selected && n == "STORE" && has_args)
+    co_return co_await store(c, args, false);
+  if (state_ == State::selected && n == "EXPUNGE" && !has_args)
+    co_return co_await expunge(c, args, false);
   if (state_ == State::selected && (n == "UNSELECT" || n == "CLOSE"))
     co_return co_await unselect(c, n == "CLOSE");
   co_return co_await tagged(c, "BAD", "Unknown command or not valid in this state");

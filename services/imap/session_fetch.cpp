@@ -144,23 +144,12 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
   if (!items) co_return co_await tagged(c, "BAD", items.error().message);
   if (!args.at_end()) co_return co_await tagged(c, "BAD", "FETCH modifiers are not supported yet");
   auto& selected = *selected_;
-  // (msn, uid) of the messages asked for, ascending.
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> targets;
-  if (by_uid) {
-    const auto largest = selected.uids.empty() ? 0 : selected.uids.back();
-    for (auto [first, last] : resolve(*set, largest)) {
-      auto it = std::lower_bound(selected.uids.begin(), selected.uids.end(), first);
-      for (; it != selected.uids.end() && *it <= last; ++it)
-        targets.emplace_back(static_cast<std::uint32_t>(it - selected.uids.begin()) + 1, *it);
-    }
-  } else {
-    const auto exists = static_cast<std::uint32_t>(selected.uids.size());
-    for (auto [first, last] : resolve(*set, exists)) {
-      if (last > exists) co_return co_await tagged(c, "BAD", "Invalid message sequence number");
-      for (auto msn = first; msn <= last; ++msn)
-        targets.emplace_back(msn, selected.uids[msn - 1]);
-    }
+  if (!by_uid) {
+    for (auto [first, last] : resolve(*set, static_cast<std::uint32_t>(selected.uids.size())))
+      if (last > selected.uids.size())
+        co_return co_await tagged(c, "BAD", "Invalid message sequence number");
   }
+  const auto targets = this->targets(*set, by_uid);
   // RFC 9051 §6.4.9: UID FETCH always returns UID.
   if (by_uid && std::none_of(items->begin(), items->end(),
                              [](const FetchItem& i) { return i.kind == FetchKind::uid; }))

@@ -11,11 +11,13 @@
 #include "base/asio.hpp"
 #include "imap/fetch_items.hpp"
 #include "imap/reader.hpp"
+#include "imap/sequence_set.hpp"
 #include "metrics/metrics.hpp"
 #include "net/line_reader.hpp"
 #include "net/listener.hpp"
 #include "session.hpp"
 #include "tessera/store/v1/mailboxes.pb.h"
+#include "tessera/store/v1/messages.pb.h"
 
 namespace tessera::imap {
 
@@ -64,6 +66,16 @@ class Session {
   awaitable<bool> fetch(const Command& c, Reader& args, bool by_uid);
   awaitable<Result<std::string>> body_item(std::uint32_t uid, const FetchItem& item);
   awaitable<Result<std::vector<std::uint32_t>>> load_uids(std::uint64_t mailbox_id);
+
+  // session_store.cpp
+  awaitable<bool> store(const Command& c, Reader& args, bool by_uid);
+  awaitable<bool> expunge(const Command& c, Reader& args, bool by_uid);
+  // Expunges \Deleted messages (of `only` if given); returns the untagged EXPUNGE lines and
+  // updates the sequence numbers.
+  awaitable<Result<std::string>> expunge_messages(const store::v1::UidSet* only);
+  // (msn, uid) of the existing messages a set names, ascending.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> targets(const SequenceSet& set,
+                                                               bool by_uid) const;
 
   // session_mailbox.cpp
   awaitable<bool> list(const Command& c, Reader& args, bool lsub);

@@ -167,7 +167,10 @@ awaitable<bool> Session::status(const Command& c, Reader& args) {
   if (!parsed || !args.at_end())
     co_return co_await tagged(c, "BAD", "STATUS needs a mailbox and items");
   auto mailbox = co_await find_mailbox(*name);
-  if (!mailbox) co_return co_await tagged(c, "NO", no_mailbox_text(mailbox.error()));
+  if (!mailbox) {
+    const auto why = no_mailbox_text(mailbox.error());
+    co_return co_await tagged(c, "NO", why);
+  }
   const auto& s = mailbox->status();
   std::string values;
   for (const auto& item : items) {
@@ -207,7 +210,10 @@ awaitable<bool> Session::select(const Command& c, Reader& args, bool read_only) 
   }
   if (!args.at_end()) co_return co_await tagged(c, "BAD", "Unexpected text after the mailbox name");
   auto mailbox = co_await find_mailbox(*name);
-  if (!mailbox) co_return co_await tagged(c, "NO", no_mailbox_text(mailbox.error()));
+  if (!mailbox) {
+    const auto why = no_mailbox_text(mailbox.error());
+    co_return co_await tagged(c, "NO", why);
+  }
   const auto& s = mailbox->status();
   auto uids = co_await load_uids(mailbox->mailbox_id());
   if (!uids) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
@@ -229,9 +235,11 @@ awaitable<bool> Session::select(const Command& c, Reader& args, bool read_only) 
 }
 
 awaitable<bool> Session::unselect(const Command& c, bool close) {
-  // CLOSE also expunges \Deleted messages of a read-write mailbox (RFC 9051 §6.4.1); message
-  // commands arrive with the next step of issue 4, until then there is nothing to expunge
-  // through this session.
+  // CLOSE also expunges \Deleted messages of a read-write mailbox, silently (RFC 9051 §6.4.1).
+  if (close && !selected_->read_only) {
+    auto expunged = co_await expunge_messages(nullptr);
+    if (!expunged) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+  }
   selected_.reset();
   state_ = State::authenticated;
   co_return co_await tagged(c, "OK", close ? "CLOSE completed" : "UNSELECT completed");

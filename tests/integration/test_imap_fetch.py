@@ -23,7 +23,9 @@ MESSAGE = (
     b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b1--\r\n")
 
 
-class ImapFetch(unittest.TestCase):
+class Served:
+    """A store with one account and three copies of MESSAGE, and an imap service on it."""
+
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="tessera-imap-fetch-")
@@ -67,6 +69,8 @@ class ImapFetch(unittest.TestCase):
         c.login("ann@example.test", "pw")
         return c
 
+
+class ImapFetch(Served, unittest.TestCase):
     def test_metadata_envelope_structure(self):
         c = self.client()
         c.select("INBOX", readonly=True)
@@ -113,6 +117,38 @@ class ImapFetch(unittest.TestCase):
             c.fetch("9", "FLAGS")
         self.assertIn("Invalid message sequence number", str(bad.exception))
         self.assertEqual(c.uid("FETCH", "9:20", "FLAGS"), ("OK", [None]))  # UIDs: none, no error
+        c.logout()
+
+
+class ImapStoreExpunge(Served, unittest.TestCase):
+    """STORE, UID STORE, EXPUNGE, UID EXPUNGE and CLOSE on their own store and messages."""
+
+    def test_store_and_expunge(self):
+        import imaplib
+        c = self.client()
+        c.select("INBOX")
+        typ, data = c.store("1:2", "+FLAGS", "(\\Flagged $Work)")
+        self.assertEqual(data, [b"1 (FLAGS (\\Flagged $Work))", b"2 (FLAGS (\\Flagged $Work))"])
+        typ, data = c.store("2", "-FLAGS.SILENT", "\\Flagged")
+        self.assertEqual((typ, data), ("OK", [None]))
+        self.assertEqual(c.fetch("2", "FLAGS")[1], [b"2 (FLAGS ($Work))"])
+        typ, data = c.uid("STORE", "3", "FLAGS", "(\\Deleted \\Seen)")
+        self.assertEqual(data, [b"3 (FLAGS (\\Seen \\Deleted) UID 3)"])
+        with self.assertRaises(imaplib.IMAP4.error):
+            c.store("1", "+FLAGS", "\\Recent")
+        c.store("1", "+FLAGS", "\\Deleted")
+        self.assertEqual(c.uid("EXPUNGE", "3")[0], "OK")  # RFC 4315: only UID 3, 1 stays
+        self.assertEqual(c.response("EXPUNGE")[1], [b"3"])
+        self.assertEqual(c.fetch("1:*", "UID")[1], [b"1 (UID 1)", b"2 (UID 2)"])
+        typ, data = c.expunge()
+        self.assertEqual(data, [b"1"])
+        self.assertEqual(c.fetch("1:*", "UID")[1], [b"1 (UID 2)"])  # renumbered
+        c.store("1", "+FLAGS", "\\Deleted")
+        self.assertEqual(c.close()[0], "OK")  # expunges silently
+        self.assertEqual(c.select("INBOX")[1], [b"0"])
+        c.select("INBOX", readonly=True)
+        typ, data = c.store("1", "+FLAGS", "\\Seen")
+        self.assertEqual((typ, data), ("NO", [b"[READ-ONLY] Mailbox is read-only"]))
         c.logout()
 
 

@@ -1,0 +1,181 @@
+// Selected state, changing messages: STORE and UID STORE (RFC 9051 §6.4.6), EXPUNGE (§6.4.3),
+// UID EXPUNGE (RFC 4315 §2.1) and CLOSE's silent expunge (§6.4.1).
+#include <algorithm>
+#include <cctype>
+
+#include "fetch_format.hpp"
+#include "imap/sequence_set.hpp"
+#include "rpc/client.hpp"
+#include "session_impl.hpp"
+
+namespace tessera::imap {
+namespace {
+
+namespace v1 = store::v1;
+
+std::string upper(std::string text) {
+  for (auto& c : text)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// flag-list / flag *(SP flag) (RFC 9051 §9); \Recent cannot be stored.
+Status parse_flags(Reader& args, v1::Flags& flags) {
+  auto one = [&]() -> Status {
+    const bool system = args.try_char('\\');
+    auto name = args.atom();
+    if (!name) return name.error();
+    if (!system) {
+      flags.add_keywords(*name);
+      return {};
+    }
+    const auto flag = upper(*name);
+    if (flag == "SEEN")
+      flags.add_system(v1::SYSTEM_FLAG_SEEN);
+    else if (flag == "ANSWERED")
+      flags.add_system(v1::SYSTEM_FLAG_ANSWERED);
+    else if (flag == "FLAGGED")
+      flags.add_system(v1::SYSTEM_FLAG_FLAGGED);
+    else if (flag == "DELETED")
+      flags.add_system(v1::SYSTEM_FLAG_DELETED);
+    else if (flag == "DRAFT")
+      flags.add_system(v1::SYSTEM_FLAG_DRAFT);
+    else
+      return args.error("\\" + *name + " cannot be stored");
+    return {};
+  };
+  if (args.peek() == '(') return args.list(one);
+  for (;;) {
+    if (auto ok = one(); !ok) return ok;
+    if (!args.try_char(' ')) return {};
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<std::uint32_t, std::uint32_t>> Session::targets(const SequenceSet& set,
+                                                                      bool by_uid) const {
+  const auto& uids = selected_->uids;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+  if (by_uid) {
+    const auto largest = uids.empty() ? 0 : uids.back();
+    for (auto [first, last] : resolve(set, largest)) {
+      auto it = std::lower_bound(uids.begin(), uids.end(), first);
+      for (; it != uids.end() && *it <= last; ++it)
+        out.emplace_back(static_cast<std::uint32_t>(it - uids.begin()) + 1, *it);
+    }
+    return out;
+  }
+  for (auto [first, last] : resolve(set, static_cast<std::uint32_t>(uids.size()))) {
+    for (auto msn = first; msn <= last && msn <= uids.size(); ++msn)
+      out.emplace_back(msn, uids[msn - 1]);
+  }
+  return out;
+}
+
+awaitable<bool> Session::store(const Command& c, Reader& args, bool by_uid) {
+  if (selected_->read_only) co_return co_await tagged(c, "NO", "[READ-ONLY] Mailbox is read-only");
+  auto set = parse_sequence_set(args);
+  if (!set || set->saved || !args.sp())
+    co_return co_await tagged(c, "BAD", "STORE needs a sequence set, an item and flags");
+  auto item = args.atom();
+  if (!item || !args.sp())
+    co_return co_await tagged(c, "BAD", "STORE needs a sequence set, an item and flags");
+  auto name = upper(*item);
+  v1::StoreFlagsRequest request;
+  request.set_account_id(account_id_);
+  request.set_mailbox_id(selected_->mailbox_id);
+  request.set_operation(name.starts_with('+')   ? v1::STORE_OPERATION_ADD
+                        : name.starts_with('-') ? v1::STORE_OPERATION_REMOVE
+                                                : v1::STORE_OPERATION_REPLACE);
+  if (name.starts_with('+') || name.starts_with('-')) name.erase(0, 1);
+  const bool silent = name == "FLAGS.SILENT";
+  if (name != "FLAGS" && !silent)
+    co_return co_await tagged(c, "BAD", "STORE item must be FLAGS or FLAGS.SILENT");
+  if (auto ok = parse_flags(args, *request.mutable_flags()); !ok || !args.at_end()) {
+    // A named string: GCC 12 destroys a class-type temporary of a ?: inside co_await twice.
+    const std::string why =
+        ok ? std::string("Unexpected text after the flags") : ok.error().message;
+    co_return co_await tagged(c, "BAD", why);
+  }
+  if (!by_uid) {
+    for (auto [first, last] : resolve(*set, static_cast<std::uint32_t>(selected_->uids.size())))
+      if (last > selected_->uids.size())
+        co_return co_await tagged(c, "BAD", "Invalid message sequence number");
+  }
+  const auto chosen = targets(*set, by_uid);
+  if (chosen.empty()) co_return co_await tagged(c, "OK", "STORE completed");
+  for (const auto& [msn, uid] : chosen) {
+    auto* range = request.mutable_uids()->add_ranges();
+    range->set_first(uid);
+    range->set_last(uid);
+  }
+  auto reply = co_await rpc::unary(settings_.store->messages->async(),
+                                   &v1::Messages::Stub::async::StoreFlags, request,
+                                   {.timeout = settings_.store_timeout});
+  if (!reply) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+  std::string out;
+  if (!silent) {
+    for (const auto& state : reply->updated()) {
+      auto it = std::lower_bound(selected_->uids.begin(), selected_->uids.end(), state.uid());
+      if (it == selected_->uids.end() || *it != state.uid()) continue;
+      const auto msn = static_cast<std::uint32_t>(it - selected_->uids.begin()) + 1;
+      out += "* " + std::to_string(msn) + " FETCH (FLAGS " + format_flags(state.flags()) +
+             (by_uid ? " UID " + std::to_string(state.uid()) : "") + ")\r\n";
+    }
+  }
+  co_return co_await send(out + c.tag +
+                          (by_uid ? " OK UID STORE completed\r\n" : " OK STORE completed\r\n"));
+}
+
+awaitable<Result<std::string>> Session::expunge_messages(const v1::UidSet* only) {
+  v1::ExpungeRequest request;
+  request.set_account_id(account_id_);
+  request.set_mailbox_id(selected_->mailbox_id);
+  if (only) *request.mutable_uids() = *only;
+  auto reply =
+      co_await rpc::unary(settings_.store->messages->async(), &v1::Messages::Stub::async::Expunge,
+                          request, {.timeout = settings_.store_timeout});
+  if (!reply) co_return reply.error();
+  // Highest sequence number first, so every EXPUNGE names a number the client still has and
+  // later ones need no renumbering (RFC 9051 §7.5.1).
+  std::vector<std::uint32_t> msns;
+  auto& uids = selected_->uids;
+  for (const auto& range : reply->expunged().ranges()) {
+    for (auto uid = range.first(); uid <= range.last() && uid != 0; ++uid) {
+      auto it = std::lower_bound(uids.begin(), uids.end(), uid);
+      if (it != uids.end() && *it == uid)
+        msns.push_back(static_cast<std::uint32_t>(it - uids.begin()) + 1);
+      if (uid == 0xFFFFFFFFU) break;
+    }
+  }
+  std::sort(msns.rbegin(), msns.rend());
+  std::string out;
+  for (auto msn : msns) {
+    out += "* " + std::to_string(msn) + " EXPUNGE\r\n";
+    uids.erase(uids.begin() + (msn - 1));
+  }
+  co_return out;
+}
+
+awaitable<bool> Session::expunge(const Command& c, Reader& args, bool by_uid) {
+  if (selected_->read_only) co_return co_await tagged(c, "NO", "[READ-ONLY] Mailbox is read-only");
+  v1::UidSet only;
+  if (by_uid) {
+    auto set = parse_sequence_set(args);
+    if (!set || set->saved || !args.at_end())
+      co_return co_await tagged(c, "BAD", "UID EXPUNGE needs a UID set");
+    for (auto [first, last] : resolve(*set, selected_->uids.empty() ? 0 : selected_->uids.back())) {
+      auto* range = only.add_ranges();
+      range->set_first(first);
+      range->set_last(last);
+    }
+    if (only.ranges().empty()) co_return co_await tagged(c, "OK", "UID EXPUNGE completed");
+  }
+  auto out = co_await expunge_messages(by_uid ? &only : nullptr);
+  if (!out) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+  co_return co_await send(*out + c.tag +
+                          (by_uid ? " OK UID EXPUNGE completed\r\n" : " OK EXPUNGE completed\r\n"));
+}
+
+}  // namespace tessera::imap
