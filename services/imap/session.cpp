@@ -137,6 +137,24 @@ awaitable<bool> Session::dispatch(const Command& c) {
     co_return co_await send("* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n" + c.tag +
                             " OK NAMESPACE completed\r\n");
   }
+  if (n == "ENABLE" && has_args) {
+    // RFC 5161; IMAP4rev2 (RFC 9051 §6.3.1) and UTF8=ACCEPT (RFC 6855) both mean mailbox names
+    // travel as UTF-8 instead of modified UTF-7. Unknown capabilities are ignored.
+    std::string enabled;
+    while (!args.at_end()) {
+      auto capability = args.atom();
+      if (!capability) co_return co_await tagged(c, "BAD", "ENABLE needs capability names");
+      const auto name = upper(*capability);
+      if ((name == "IMAP4REV2" || name == "UTF8=ACCEPT") &&
+          enabled.find(name) == std::string::npos) {
+        utf8_ = true;
+        enabled += " " + (name == "IMAP4REV2" ? std::string("IMAP4rev2") : name);
+      }
+      if (!args.at_end() && !args.sp())
+        co_return co_await tagged(c, "BAD", "ENABLE needs capability names");
+    }
+    co_return co_await send("* ENABLED" + enabled + "\r\n" + c.tag + " OK ENABLE completed\r\n");
+  }
   if ((n == "LIST" || n == "LSUB") && has_args) co_return co_await list(c, args, n == "LSUB");
   if (n == "STATUS" && has_args) co_return co_await status(c, args);
   if ((n == "SELECT" || n == "EXAMINE") && has_args)
@@ -184,7 +202,9 @@ bool Session::login_allowed() const {
 // RFC 9051 §7.2.2. STARTTLS only before TLS; LOGINDISABLED and no AUTH= while passwords would
 // travel in clear (§6.2.3).
 std::string Session::capabilities() const {
-  std::string caps = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID NAMESPACE UNSELECT";
+  std::string caps =
+      "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE NAMESPACE UNSELECT "
+      "UTF8=ACCEPT SPECIAL-USE";
   if (state_ == State::not_authenticated) {
     if (!connection_.stream.is_tls() && settings_.tls) caps += " STARTTLS";
     caps += login_allowed() ? " AUTH=PLAIN" : " LOGINDISABLED";

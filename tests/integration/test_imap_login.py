@@ -86,6 +86,10 @@ class ImapLogin(unittest.TestCase):
         self.assertEqual(c.response("READ-ONLY")[0], "READ-ONLY")
         self.assertEqual(c.select("Nowhere")[0], "NO")
         self.assertEqual(c.state, "AUTH")  # a failed SELECT leaves nothing selected
+        self.assertIn("UTF8=ACCEPT", c.capabilities)
+        typ, data = c.enable("UTF8=ACCEPT")  # RFC 6855: names in UTF-8 from now on
+        self.assertEqual((typ, c.untagged_responses.get("ENABLED")), ("OK", [b"UTF8=ACCEPT"]))
+        self.assertEqual(c.status('"Spam?"', "(MESSAGES)")[1], [b"Spam? (MESSAGES 0)"])
         c.logout()
 
     def test_authenticate_plain(self):
