@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/utf8.hpp"
+
 namespace tessera::imap {
 namespace {
 
@@ -13,52 +15,6 @@ int value_of(char c) {
   for (int i = 0; i < 64; ++i)
     if (kAlphabet[i] == c) return i;
   return -1;
-}
-
-// UTF-8 → code points; invalid bytes become U+FFFD.
-std::vector<std::uint32_t> code_points(std::string_view text) {
-  std::vector<std::uint32_t> out;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = c < 0x80             ? 0
-                        : (c & 0xE0) == 0xC0 ? 1
-                        : (c & 0xF0) == 0xE0 ? 2
-                        : (c & 0xF8) == 0xF0 ? 3
-                                             : 9;
-    if (extra == 9 || text.size() - i <= extra) {
-      out.push_back(0xFFFD);
-      ++i;
-      continue;
-    }
-    std::uint32_t cp = extra == 0 ? c : c & (0x3F >> extra);
-    bool ok = true;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) ok = false;
-      cp = (cp << 6) | (next & 0x3F);
-    }
-    out.push_back(ok ? cp : 0xFFFD);
-    i += ok ? extra + 1 : 1;
-  }
-  return out;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 void flush(std::string& out, std::vector<std::uint16_t>& units) {
@@ -84,7 +40,7 @@ void flush(std::string& out, std::vector<std::uint16_t>& units) {
 std::string utf8_to_mutf7(std::string_view utf8) {
   std::string out;
   std::vector<std::uint16_t> units;  // UTF-16 of the pending non-ASCII run
-  for (auto cp : code_points(utf8)) {
+  for (char32_t cp : decode_utf8(utf8)) {
     if (cp >= 0x20 && cp <= 0x7E) {
       flush(out, units);
       out += cp == '&' ? "&-" : std::string(1, static_cast<char>(cp));

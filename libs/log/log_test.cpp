@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/utf8.hpp"
+
 namespace tessera::log {
 namespace {
 
@@ -53,24 +55,6 @@ class JsonLine {
     return value;
   }
 
-  static void append_utf8(unsigned cp, std::string& out) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   bool escape(std::string& out) {
     if (pos_ >= text_.size()) return false;
     const char c = text_[pos_++];
@@ -89,7 +73,7 @@ class JsonLine {
       if (!low || *low < 0xDC00 || *low > 0xDFFF) return false;
       cp = 0x10000 + ((*cp - 0xD800) << 10) + (*low - 0xDC00);
     }
-    append_utf8(*cp, out);
+    tessera::append_utf8(out, static_cast<char32_t>(*cp));
     return true;
   }
 

@@ -8,30 +8,12 @@
 #include <mimetic/codec/code.h>
 #include <mimetic/codec/qp.h>
 
+#include "base/utf8.hpp"
 #include "mime/header.hpp"
 #include "mime/mime.hpp"
 
 namespace tessera::mime {
 namespace {
-
-bool valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = c < 0x80             ? 0
-                        : (c & 0xE0) == 0xC0 ? 1
-                        : (c & 0xF0) == 0xE0 ? 2
-                        : (c & 0xF8) == 0xF0 ? 3
-                                             : 9;
-    if (extra == 9 || (extra == 1 && c < 0xC2)) return false;
-    if (text.size() - i <= extra) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
 
 // Real mail has raw 8-bit headers; the most common unlabelled charset is windows-1252.
 std::string repair(std::string_view text) {

@@ -27,7 +27,6 @@ struct Selected {
   std::uint64_t mailbox_id = 0;
   std::string name;  // as the client named it
   bool read_only = false;
-  std::uint32_t uid_validity = 0;
   // Message sequence numbers (RFC 9051 §2.3.1.2): uids[msn - 1]. Changed only where the
   // protocol lets the server report it (EXISTS, EXPUNGE).
   std::vector<std::uint32_t> uids;

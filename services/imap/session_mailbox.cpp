@@ -227,8 +227,7 @@ awaitable<bool> Session::select(const Command& c, Reader& args, bool read_only) 
   out += "* OK [UIDVALIDITY " + std::to_string(s.uid_validity()) + "] UIDs valid\r\n";
   out += "* OK [UIDNEXT " + std::to_string(s.uid_next()) + "] Predicted next UID\r\n";
   out += "* LIST " + attributes(*mailbox, false) + " \"/\" " + wire_name(mailbox->path()) + "\r\n";
-  selected_ = Selected{mailbox->mailbox_id(), mailbox->path(), read_only, s.uid_validity(),
-                       std::move(*uids)};
+  selected_ = Selected{mailbox->mailbox_id(), mailbox->path(), read_only, std::move(*uids)};
   state_ = State::selected;
   co_return co_await send(out + c.tag + (read_only ? " OK [READ-ONLY] " : " OK [READ-WRITE] ") +
                           (read_only ? "EXAMINE" : "SELECT") + " completed\r\n");

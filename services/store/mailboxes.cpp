@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 
+#include "base/utf8.hpp"
 #include "errors.hpp"
 #include "keys.hpp"
 #include "message_data.hpp"
@@ -25,38 +26,6 @@ constexpr std::array<Special, 6> kSpecial = {{{v1::MAILBOX_ROLE_INBOX, "INBOX"},
                                               {v1::MAILBOX_ROLE_TEMPLATES, "Templates"}}};
 
 constexpr std::size_t kMaxNameBytes = 255;
-
-// RFC 3629 §4 well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = 0;
-    std::uint32_t min = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1, min = 0x80, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2, min = 0x800, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3, min = 0x10000, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (text.size() - i <= extra) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (next & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
-}
 
 Status check_name(std::string_view name) {
   if (name.empty()) return invalid_argument("a mailbox name cannot be empty");
@@ -238,6 +207,25 @@ Result<std::optional<storedb::v1::AccountState>> read_account_state(const Db& db
   return std::optional<storedb::v1::AccountState>(std::move(state));
 }
 
+Result<std::vector<storedb::v1::MailboxRecord>> read_mailboxes(const Db& db,
+                                                               std::uint64_t account_id) {
+  std::vector<storedb::v1::MailboxRecord> out;
+  bool bad = false;
+  auto scanned = db.scan(
+      Family::mailboxes, keys::account_prefix(account_id),
+      [&](std::string_view key, std::string_view value) {
+        if (keys::get_u64(key, 8).value_or(0) == 0) return true;  // counters
+        if (!out.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          bad = true;
+          return false;
+        }
+        return true;
+      });
+  if (!scanned) return scanned.error();
+  if (bad) return corrupt("mailbox record unreadable");
+  return out;
+}
+
 Result<std::optional<storedb::v1::AccountRecord>> read_account_record(const Db& db,
                                                                       std::uint64_t account_id) {
   auto stored = db.get(Family::accounts, keys::account_record(account_id));
@@ -248,19 +236,23 @@ Result<std::optional<storedb::v1::AccountRecord>> read_account_record(const Db& 
   return std::optional<storedb::v1::AccountRecord>(std::move(record));
 }
 
+// A read: no Txn, so listing never waits behind the account's synced writes.
 Result<v1::ListMailboxesReply> MailboxOps::list(const v1::ListMailboxesRequest& request) {
-  auto txn = Txn::begin(context_, request.account_id());
-  if (!txn) return txn.error();
-  auto& account = (*txn)->account(request.account_id());
-  auto all = account.all_mailboxes();
-  if (!all) return all.error();
+  auto state = read_account_state(context_.db, request.account_id());
+  if (!state) return state.error();
+  if (!*state) return not_found("no such account " + std::to_string(request.account_id()));
+  auto records = read_mailboxes(context_.db, request.account_id());
+  if (!records) return records.error();
+  std::vector<const storedb::v1::MailboxRecord*> all;
   std::map<std::uint64_t, const storedb::v1::MailboxRecord*> by_id;
-  for (const auto* record : *all)
-    by_id[record->mailbox().mailbox_id()] = record;
+  for (const auto& record : *records) {
+    all.push_back(&record);
+    by_id[record.mailbox().mailbox_id()] = &record;
+  }
   v1::ListMailboxesReply reply;
   reply.set_delimiter("/");
-  reply.set_highest_modseq(account.state().highest_modseq());
-  for (auto& mailbox : ordered_tree(*all)) {
+  reply.set_highest_modseq((*state)->highest_modseq());
+  for (auto& mailbox : ordered_tree(all)) {
     if (request.subscribed_only() && !mailbox.subscribed()) continue;
     if (request.include_status())
       *mailbox.mutable_status() = by_id.at(mailbox.mailbox_id())->status();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "base/result.hpp"
 #include "context.hpp"
@@ -24,6 +25,9 @@ Status drop_account_data(Txn& txn, std::uint64_t account_id);
 // The account's counters; nullopt if the account has none (no such account).
 Result<std::optional<storedb::v1::AccountState>> read_account_state(const Db& db,
                                                                     std::uint64_t account_id);
+// Every mailbox record of an account, by id, read without taking the account's writer lock.
+Result<std::vector<storedb::v1::MailboxRecord>> read_mailboxes(const Db& db,
+                                                               std::uint64_t account_id);
 // The directory record of an account; nullopt if none.
 Result<std::optional<storedb::v1::AccountRecord>> read_account_record(const Db& db,
                                                                       std::uint64_t account_id);

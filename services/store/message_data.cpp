@@ -217,10 +217,13 @@ Result<storedb::v1::IndexRecord> find_message(const Db& db, std::uint64_t accoun
   return std::move(*found);
 }
 
-Status check_quota(Txn& txn, AccountEdit& account, std::uint64_t extra) {
-  auto record = read_account_record(txn.context().db, account.account_id());
+Result<std::uint64_t> quota_limit(const Db& db, std::uint64_t account_id) {
+  auto record = read_account_record(db, account_id);
   if (!record) return record.error();
-  const auto limit = *record ? (*record)->account().quota_bytes() : 0;
+  return *record ? (*record)->account().quota_bytes() : 0;
+}
+
+Status check_quota(AccountEdit& account, std::uint64_t limit, std::uint64_t extra) {
   if (limit == 0) return {};
   if (account.state().used_bytes() + extra > limit)
     return over_quota("over quota: " + std::to_string(account.state().used_bytes()) + " of " +

@@ -50,8 +50,10 @@ Result<storedb::v1::IndexRecord> find_message(
     std::uint32_t uid);  // ascending appends merge into runs
 
 // ---- adding and removing ----
-// Quota (RFC 9208 STORAGE): RESOURCE_EXHAUSTED when `extra` bytes would pass the account's limit.
-Status check_quota(Txn& txn, AccountEdit& account, std::uint64_t extra);
+// The account's storage limit in bytes (0 = unlimited), from its directory record.
+Result<std::uint64_t> quota_limit(const Db& db, std::uint64_t account_id);
+// Quota (RFC 9208 STORAGE): RESOURCE_EXHAUSTED when `extra` bytes would pass `limit`.
+Status check_quota(AccountEdit& account, std::uint64_t limit, std::uint64_t extra);
 // Gives `record` the mailbox's next UID and this Txn's modseq, stores it, and updates counters
 // and the change log. The blob reference is the caller's (BlobDelta). Returns the UID.
 std::uint32_t put_new_message(Txn& txn, AccountEdit& account, storedb::v1::MailboxRecord& mailbox,

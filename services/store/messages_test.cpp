@@ -3,6 +3,7 @@
 #include "changes.hpp"
 #include "keys.hpp"
 #include "maintenance.hpp"
+#include "message_data.hpp"
 #include "test_fixture.hpp"
 
 using namespace tessera::store;
@@ -106,8 +107,7 @@ TEST_CASE("StoreFlags with UNCHANGEDSINCE changes only messages not modified sin
   REQUIRE(tagged->updated(0).flags().keywords_size() == 1);
   CHECK(tagged->updated(0).flags().keywords(0) == "$Forwarded");
   tag.mutable_flags()->set_keywords(0, "bad keyword");
-  CHECK(tag.flags().keywords(0) == "bad keyword");
-  CHECK_FALSE(f.messages.store_flags(tag));
+  CHECK(f.messages.store_flags(tag).error().code == "rpc.INVALID_ARGUMENT");
 }
 
 TEST_CASE("Copy and Move return UID maps and keep counts and quota exact") {
@@ -491,4 +491,67 @@ TEST_CASE("Special folders cannot be renamed or deleted — no subfolders under 
   auto again = f.mailboxes.create(create);
   REQUIRE(again);
   CHECK(again->uid_validity() > projects->uid_validity());
+}
+
+TEST_CASE("limits and refusals: 50 MB, idempotent Append, Deliver over quota or disabled") {
+  Fixture f;
+  const auto small = message("s");
+  f.add_account(1, small.size());
+  f.add_account(2, 0, false);
+  const auto inbox = f.role(1, v1::MAILBOX_ROLE_INBOX);
+  auto huge = f.append(1, inbox, std::string(kMaxMessageBytes + 1, 'x'));
+  REQUIRE_FALSE(huge);
+  CHECK(huge.error().code == "rpc.INVALID_ARGUMENT");
+
+  v1::AppendHeader header;
+  header.set_account_id(1);
+  header.mutable_mailbox()->set_mailbox_id(inbox);
+  header.set_declared_size(small.size());
+  header.set_idempotency_key("imap-append-1");
+  auto first = f.messages.append(header, small);
+  auto again = f.messages.append(header, small);
+  REQUIRE(first);
+  REQUIRE(again);
+  CHECK(again->uid() == first->uid());
+  CHECK(f.status(1, inbox).messages() == 1);
+
+  v1::DeliverHeader deliver;
+  auto* placement = deliver.add_placements();
+  placement->set_account_id(1);
+  placement->mutable_mailbox()->set_role(v1::MAILBOX_ROLE_INBOX);
+  deliver.set_declared_size(small.size());
+  auto full = f.messages.deliver(deliver, small);  // no Trash to free: refused
+  REQUIRE_FALSE(full);
+  CHECK(full.error().code == "rpc.RESOURCE_EXHAUSTED");
+  CHECK(full.error().message.starts_with("placement 0:"));
+  placement->set_account_id(2);
+  auto disabled = f.messages.deliver(deliver, small);
+  REQUIRE_FALSE(disabled);
+  CHECK(disabled.error().code == "rpc.FAILED_PRECONDITION");
+
+  v1::SetCommentRequest comment;
+  comment.set_account_id(1);
+  comment.set_mailbox_id(inbox);
+  comment.set_uid(first->uid());
+  comment.set_comment(std::string(4097, 'c'));
+  CHECK(f.messages.set_comment(comment).error().code == "rpc.INVALID_ARGUMENT");
+  comment.set_comment("call back");
+  REQUIRE(f.messages.set_comment(comment));
+  CHECK(f.list(1, inbox)[0].comment() == "call back");
+}
+
+TEST_CASE("mailbox names: empty, delimiter, over 255 bytes and bad UTF-8 are refused") {
+  Fixture f;
+  f.add_account(1);
+  v1::CreateMailboxRequest create;
+  create.set_account_id(1);
+  for (const auto& name : {std::string(), std::string("a/b"), std::string(256, 'n'),
+                           std::string("caf\xC3"), std::string("tab\there")}) {
+    create.set_name(name);
+    auto refused = f.mailboxes.create(create);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == "rpc.INVALID_ARGUMENT");
+  }
+  create.set_name("Entwürfe");
+  CHECK(f.mailboxes.create(create));
 }

@@ -65,10 +65,7 @@ Status check_size(std::uint64_t size, std::uint64_t limit) {
 
 // IN-04: incoming mail that does not fit frees the oldest Trash first. Messages enter Trash with
 // ascending UIDs, so UID order is trash order.
-Status reclaim_trash(Txn& txn, AccountEdit& account, std::uint64_t needed) {
-  auto record = read_account_record(txn.context().db, account.account_id());
-  if (!record) return record.error();
-  const auto limit = *record ? (*record)->account().quota_bytes() : 0;
+Status reclaim_trash(Txn& txn, AccountEdit& account, std::uint64_t limit, std::uint64_t needed) {
   if (limit == 0 || account.state().used_bytes() + needed <= limit) return {};
   auto trash_id = account.resolve([] {
     v1::MailboxRef ref;
@@ -100,22 +97,26 @@ Result<v1::AppendReply> MessageOps::append(const v1::AppendHeader& header, std::
   if (auto ok = check_size(body.size(), kMaxMessageBytes); !ok) return ok.error();
   auto flags = normalize_flags(header.flags());
   if (!flags) return flags.error();
-  std::string idempotency;
-  if (!header.idempotency_key().empty()) {
-    idempotency = keys::idempotency('A', header.account_id(), header.idempotency_key());
-    auto earlier = recall<v1::AppendReply>(context_.db, idempotency, context_.now_ms());
-    if (!earlier) return earlier.error();
-    if (*earlier) return std::move(**earlier);
-  }
   const auto content = prepare(body);
   auto txn = Txn::begin(context_, header.account_id());
   if (!txn) return txn.error();
+  // Looked up under the account lock, so a retry racing its first attempt waits for it and
+  // then finds its reply instead of storing the message twice.
+  std::string idempotency;
+  if (!header.idempotency_key().empty()) {
+    idempotency = keys::idempotency('A', header.account_id(), header.idempotency_key());
+    auto earlier = recall<v1::AppendReply>(context_.db, idempotency, (*txn)->now_ms());
+    if (!earlier) return earlier.error();
+    if (*earlier) return std::move(**earlier);
+  }
   auto& account = (*txn)->account(header.account_id());
   auto mailbox_id = account.resolve(header.mailbox());
   if (!mailbox_id) return mailbox_id.error();
   auto mailbox = account.edit_mailbox(*mailbox_id);
   if (!mailbox) return mailbox.error();
-  if (auto ok = check_quota(**txn, account, body.size()); !ok) return ok.error();
+  auto limit = quota_limit(context_.db, header.account_id());
+  if (!limit) return limit.error();
+  if (auto ok = check_quota(account, *limit, body.size()); !ok) return ok.error();
   auto thread = assign_thread(**txn, account, content.derived);
   if (!thread) return thread.error();
   const auto date =
@@ -147,28 +148,30 @@ Result<v1::DeliverReply> MessageOps::deliver(const v1::DeliverHeader& header, st
     if (!normalized) return normalized.error();
     flags.push_back(std::move(*normalized));
   }
-  std::string idempotency;
-  if (!header.idempotency_key().empty()) {
-    idempotency = keys::idempotency('D', 0, header.idempotency_key());
-    auto earlier = recall<v1::DeliverReply>(context_.db, idempotency, context_.now_ms());
-    if (!earlier) return earlier.error();
-    if (*earlier) return std::move(**earlier);
-  }
   const auto content = prepare(body);
   std::vector<std::uint64_t> accounts;
   for (const auto& [id, bytes] : bytes_per_account)
     accounts.push_back(id);
   auto txn = Txn::begin(context_, accounts);
   if (!txn) return txn.error();
+  // Under the locks of every placement's account: a concurrent retry finds the first reply.
+  std::string idempotency;
+  if (!header.idempotency_key().empty()) {
+    idempotency = keys::idempotency('D', 0, header.idempotency_key());
+    auto earlier = recall<v1::DeliverReply>(context_.db, idempotency, (*txn)->now_ms());
+    if (!earlier) return earlier.error();
+    if (*earlier) return std::move(**earlier);
+  }
   std::map<std::uint64_t, std::uint64_t> threads;
   for (const auto& [id, bytes] : bytes_per_account) {
     auto record = read_account_record(context_.db, id);
     if (!record) return record.error();
     if (*record && !(*record)->account().enabled())
       return failed_precondition("account " + (*record)->account().login() + " is disabled");
+    const auto limit = *record ? (*record)->account().quota_bytes() : 0;
     auto& account = (*txn)->account(id);
-    if (auto ok = reclaim_trash(**txn, account, bytes); !ok) return ok.error();
-    if (auto ok = check_quota(**txn, account, bytes); !ok) {
+    if (auto ok = reclaim_trash(**txn, account, limit, bytes); !ok) return ok.error();
+    if (auto ok = check_quota(account, limit, bytes); !ok) {
       int index = 0;
       while (header.placements(index).account_id() != id)
         ++index;
@@ -235,7 +238,9 @@ Result<v1::CopyReply> MessageOps::copy(const v1::CopyRequest& request, bool move
                                  });
   if (!walked) return walked.error();
   if (!move) {
-    if (auto ok = check_quota(**txn, account, bytes); !ok) return ok.error();
+    auto limit = quota_limit(context_.db, request.account_id());
+    if (!limit) return limit.error();
+    if (auto ok = check_quota(account, *limit, bytes); !ok) return ok.error();
   }
   v1::CopyReply reply;
   reply.set_destination_mailbox_id(*target_id);

@@ -107,6 +107,19 @@ Result<v1::EnqueueReply> QueueOps::enqueue(const v1::EnqueueHeader& header, std:
   const bool by_ref = header.has_body_ref();
   if (by_ref && (!body.empty() || header.declared_size() != 0))
     return invalid_argument("give either body chunks or a body reference, not both");
+  std::string id_of_blob;
+  std::uint64_t size = body.size();
+  if (by_ref) {
+    const auto& ref = header.body_ref();
+    auto found = find_message(context_.db, ref.account_id(), ref.mailbox_id(), ref.uid());
+    if (!found) return found.error();
+    id_of_blob = found->blob_id();
+    size = found->record().size();
+  } else {
+    id_of_blob = blob_id(body);
+  }
+  std::lock_guard lock(mutex_);
+  // Under the queue lock, so a retry racing its first attempt finds the first entry.
   std::string idempotency;
   const auto now = context_.now_ms();
   if (!header.idempotency_key().empty()) {
@@ -118,19 +131,6 @@ Result<v1::EnqueueReply> QueueOps::enqueue(const v1::EnqueueHeader& header, std:
       return std::move(**earlier);
     }
   }
-  std::string id_of_blob;
-  std::uint64_t size = body.size();
-  storedb::v1::Derived none;
-  if (by_ref) {
-    const auto& ref = header.body_ref();
-    auto found = find_message(context_.db, ref.account_id(), ref.mailbox_id(), ref.uid());
-    if (!found) return found.error();
-    id_of_blob = found->blob_id();
-    size = found->record().size();
-  } else {
-    id_of_blob = blob_id(body);
-  }
-  std::lock_guard lock(mutex_);
   auto queued = counter(kBytes);
   if (!queued) return queued.error();
   if (max_bytes_ != 0 && *queued + size > max_bytes_)

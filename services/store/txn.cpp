@@ -4,6 +4,7 @@
 
 #include "errors.hpp"
 #include "keys.hpp"
+#include "mailboxes.hpp"
 #include "message_data.hpp"
 
 namespace tessera::store {
@@ -74,25 +75,10 @@ void AccountEdit::remove_mailbox(std::uint64_t mailbox_id) {
 
 Result<std::vector<const storedb::v1::MailboxRecord*>> AccountEdit::all_mailboxes() {
   if (!all_loaded_) {
-    std::vector<std::pair<std::uint64_t, storedb::v1::MailboxRecord>> loaded;
-    bool bad = false;
-    auto scanned = txn_->context().db.scan(
-        Family::mailboxes, keys::account_prefix(account_id_),
-        [&](std::string_view key, std::string_view value) {
-          const auto id = keys::get_u64(key, 8);
-          if (!id || *id == 0) return true;  // the account's counters
-          storedb::v1::MailboxRecord record;
-          if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            bad = true;
-            return false;
-          }
-          loaded.emplace_back(*id, std::move(record));
-          return true;
-        });
-    if (!scanned) return scanned.error();
-    if (bad) return corrupt("mailbox record unreadable");
-    for (auto& [id, record] : loaded)
-      mailboxes_.try_emplace(id, std::move(record));  // keep edits made in this Txn
+    auto loaded = read_mailboxes(txn_->context().db, account_id_);
+    if (!loaded) return loaded.error();
+    for (auto& record : *loaded)
+      mailboxes_.try_emplace(record.mailbox().mailbox_id(), std::move(record));  // keep edits
     all_loaded_ = true;
   }
   std::vector<const storedb::v1::MailboxRecord*> out;

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "grpc_services.hpp"
+#include "message_data.hpp"
 #include "rpc/server.hpp"
 #include "test_fixture.hpp"
 
@@ -78,4 +79,39 @@ TEST_CASE("Watch of an unknown account fails with NOT_FOUND") {
   v1::WatchEvent event;
   CHECK_FALSE(reader->Read(&event));
   CHECK(reader->Finish().error_code() == grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_CASE("Append over gRPC refuses a body that differs from its declared size") {
+  Fixture f;
+  f.add_account(1);
+  MessagesService messages{f.context};
+  auto server = std::move(tessera::rpc::RpcServer::start("127.0.0.1:0", {&messages}).value());
+  auto stub = v1::Messages::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(server->port()), grpc::InsecureChannelCredentials()));
+  auto append = [&](std::uint64_t declared, const std::vector<std::string>& chunks) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::AppendReply reply;
+    auto writer = stub->Append(&context, &reply);
+    v1::AppendRequest header;
+    header.mutable_header()->set_account_id(1);
+    header.mutable_header()->mutable_mailbox()->set_role(v1::MAILBOX_ROLE_INBOX);
+    header.mutable_header()->set_declared_size(declared);
+    writer->Write(header);
+    for (const auto& chunk : chunks) {
+      v1::AppendRequest piece;
+      piece.set_chunk(chunk);
+      writer->Write(piece);
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  const auto body = testing::message("sized");
+  CHECK(append(body.size() + 1, {body}).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(append(body.size() - 1, {body}).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(append(2 * 1024 * 1024, {std::string(1024 * 1024 + 1, 'x')}).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);  // a chunk over 1 MiB
+  CHECK(append(kMaxMessageBytes + 1, {}).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(append(body.size(), {body}).ok());
+  CHECK(f.status(1, f.role(1, v1::MAILBOX_ROLE_INBOX)).messages() == 1);
 }
