@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "imap/date_time.hpp"
 #include "imap/fetch_items.hpp"
 #include "imap/literal.hpp"
 #include "imap/mutf7.hpp"
@@ -122,4 +123,24 @@ TEST_CASE("modified UTF-7 mailbox names round-trip (RFC 3501 §5.1.3)") {
   CHECK_FALSE(mutf7_to_utf8("&ZeVn"));        // unterminated
   CHECK_FALSE(mutf7_to_utf8("&2D0-"));        // lone surrogate
   CHECK_FALSE(mutf7_to_utf8("caf\xC3\xA9"));  // 8-bit is not modified UTF-7
+}
+
+TEST_CASE("dates: APPEND date-time with zones, SEARCH dates, bad ones refused") {
+  CHECK(*parse_date_time("17-Jul-1996 02:44:25 -0700") == 837596665000);
+  CHECK(*parse_date_time(" 1-Jan-1970 00:00:00 +0000") == 0);
+  CHECK(*parse_date_time("1-jan-1970 01:00:00 +0100") == 0);
+  CHECK_FALSE(parse_date_time("17-Jul-1996 02:44:25"));
+  CHECK_FALSE(parse_date_time("30-Feb-2024 00:00:00 +0000"));
+  CHECK_FALSE(parse_date_time("17-Jux-1996 02:44:25 -0700"));
+  CHECK(*parse_date("1-Feb-1994") == 8797);
+  CHECK(*parse_date("29-Feb-2024") == 19782);
+  CHECK_FALSE(parse_date("29-Feb-2023"));
+  CHECK_FALSE(parse_date("1-Feb-94"));
+}
+
+TEST_CASE("astring: a tilde is an atom character unless literal8 follows") {
+  Reader r("~foo ~{2}\r\nab");
+  CHECK(*r.astring() == "~foo");
+  REQUIRE(r.sp());
+  CHECK(*r.astring() == "ab");
 }

@@ -92,7 +92,9 @@ Result<std::string> Reader::string() {
 }
 
 Result<std::string> Reader::astring() {
-  if (peek() == '"' || peek() == '{' || peek() == '~') return string();
+  // "~" starts literal8 only before "{"; otherwise it is an ordinary atom character.
+  const bool literal8 = peek() == '~' && pos_ + 1 < wire_.size() && wire_[pos_ + 1] == '{';
+  if (peek() == '"' || peek() == '{' || literal8) return string();
   const auto start = pos_;
   while (!at_end() && is_astring_char(wire_[pos_]))
     ++pos_;

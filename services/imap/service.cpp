@@ -16,6 +16,8 @@ config::Schema schema() {
       .add_duration("timeouts.idle", "30m", "idle time allowed once authenticated (RFC 9051 §5.4)")
       .add_size("limits.max_literal", "64KiB",
                 "largest literal of a command other than APPEND ([TOOBIG] beyond)")
+      .add_size("limits.max_message", "50MiB",
+                "largest message APPEND accepts (advertised as APPENDLIMIT, RFC 7889)")
       .add_string("store.address", "127.0.0.1:17001", "gRPC address of the store (host:port)")
       .add_duration("store.timeout", "10s", "deadline of one call to the store")
       .add_bool("auth.allow_plaintext", false,
@@ -34,10 +36,13 @@ Status setup(service::Runtime& runtime) {
   settings.idle_timeout = config.get_duration("timeouts.idle");
   settings.tls = runtime.tls();
   settings.max_literal = config.get_size("limits.max_literal");
+  settings.max_message = config.get_size("limits.max_message");
   settings.store_timeout = config.get_duration("store.timeout");
   settings.allow_plaintext_auth = config.get_bool("auth.allow_plaintext");
   static StoreClient store(config.get_string("store.address"));
   settings.store = &store;
+  static ChangeHub hub(runtime.io(), store);
+  settings.hub = &hub;
   auto handler = [](net::Connection connection) {
     return run_session(std::move(connection), settings);
   };

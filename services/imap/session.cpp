@@ -27,6 +27,18 @@ std::string upper(std::string text) {
 // Bound on the total size of one command with its literals (besides APPEND's message).
 constexpr std::size_t kMaxCommandBytes = 1024 * 1024;
 
+// Does the literal announced at the end of `wire` carry an APPEND message (RFC 9051 §6.3.12)?
+// Yes when the command is APPEND and the mailbox name comes before the literal (a literal right
+// after "APPEND " is the mailbox name itself, read like any other).
+bool is_append_message(std::string_view wire) {
+  const auto sp = wire.find(' ');
+  if (sp == std::string_view::npos) return false;
+  auto rest = wire.substr(sp + 1);
+  if (rest.size() < 7 || upper(std::string(rest.substr(0, 7))) != "APPEND ") return false;
+  rest.remove_prefix(7);
+  return !rest.starts_with('{') && !rest.starts_with("~{");
+}
+
 }  // namespace
 
 Session::Session(net::Connection connection, const SessionSettings& settings)
@@ -65,6 +77,8 @@ awaitable<metrics::ConnectionResult> Session::run() {
     command.wire = std::move(**wire);
     command.args = reader.position();
     if (!co_await dispatch(command)) co_return metrics::ConnectionResult::error;
+    if (append_literal_ && !co_await skip_append_literal())
+      co_return metrics::ConnectionResult::error;
   }
   co_await connection_.stream.shutdown(std::chrono::seconds(5));
   co_return metrics::ConnectionResult::completed;
@@ -81,6 +95,11 @@ awaitable<std::optional<Result<std::string>>> Session::read_command() {
     const auto literal = trailing_literal(*line);
     wire += *line;
     if (!literal) break;
+    if (is_append_message(wire)) {
+      // APPEND's message is not read here: the APPEND handler streams it to the store.
+      append_literal_ = literal;
+      break;
+    }
     const auto tag = line->substr(0, line->find(' '));
     if (literal->size > settings_.max_literal || wire.size() + literal->size > kMaxCommandBytes) {
       if (literal->synchronizing) {
@@ -116,7 +135,8 @@ awaitable<bool> Session::dispatch(const Command& c) {
     co_return co_await send("* CAPABILITY " + capabilities() + "\r\n" + c.tag +
                             " OK CAPABILITY completed\r\n");
   }
-  if (n == "NOOP") co_return co_await tagged(c, "OK", "NOOP completed");
+  // NOOP is how a client polls: in the selected state it brings the pending updates (§6.1.2).
+  if (n == "NOOP" && !has_args) co_return co_await complete(c, "", "NOOP completed");
   if (n == "ID") {
     // RFC 2971: the client's identification is accepted; ours is the product name only.
     co_return co_await send("* ID (\"name\" \"Tessera\")\r\n" + c.tag + " OK ID completed\r\n");
@@ -155,6 +175,13 @@ awaitable<bool> Session::dispatch(const Command& c) {
     }
     co_return co_await send("* ENABLED" + enabled + "\r\n" + c.tag + " OK ENABLE completed\r\n");
   }
+  if (n == "IDLE" && !has_args) co_return co_await idle(c);
+  if (n == "APPEND" && has_args) co_return co_await append(c, args);
+  if (n == "CREATE" && has_args) co_return co_await create(c, args);
+  if (n == "DELETE" && has_args) co_return co_await remove(c, args);
+  if (n == "RENAME" && has_args) co_return co_await rename(c, args);
+  if ((n == "SUBSCRIBE" || n == "UNSUBSCRIBE") && has_args)
+    co_return co_await subscribe(c, args, n == "SUBSCRIBE");
   if ((n == "LIST" || n == "LSUB") && has_args) co_return co_await list(c, args, n == "LSUB");
   if (n == "STATUS" && has_args) co_return co_await status(c, args);
   if ((n == "SELECT" || n == "EXAMINE") && has_args)
@@ -169,12 +196,19 @@ awaitable<bool> Session::dispatch(const Command& c) {
     if (name == "FETCH" && args.try_char(' ')) co_return co_await fetch(c, args, true);
     if (name == "STORE" && args.try_char(' ')) co_return co_await store(c, args, true);
     if (name == "EXPUNGE" && args.try_char(' ')) co_return co_await expunge(c, args, true);
+    if ((name == "COPY" || name == "MOVE") && args.try_char(' '))
+      co_return co_await copy(c, args, true, name == "MOVE");
     co_return co_await tagged(c, "BAD", "Unknown UID command");
   }
+  if (state_ == State::selected && (n == "COPY" || n == "MOVE") && has_args)
+    co_return co_await copy(c, args, false, n == "MOVE");
   if (state_ == State::selected && n == "STORE" && has_args)
     co_return co_await store(c, args, false);
   if (state_ == State::selected && n == "EXPUNGE" && !has_args)
     co_return co_await expunge(c, args, false);
+  // CHECK (RFC 3501 §6.4.1): every write is already on disk; like NOOP otherwise.
+  if (state_ == State::selected && n == "CHECK" && !has_args)
+    co_return co_await complete(c, "", "CHECK completed");
   if (state_ == State::selected && (n == "UNSELECT" || n == "CLOSE"))
     co_return co_await unselect(c, n == "CLOSE");
   co_return co_await tagged(c, "BAD", "Unknown command or not valid in this state");
@@ -204,7 +238,8 @@ bool Session::login_allowed() const {
 std::string Session::capabilities() const {
   std::string caps =
       "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE NAMESPACE UNSELECT "
-      "UTF8=ACCEPT SPECIAL-USE";
+      "UTF8=ACCEPT SPECIAL-USE IDLE UIDPLUS MOVE MULTIAPPEND APPENDLIMIT=" +
+      std::to_string(settings_.max_message);
   if (state_ == State::not_authenticated) {
     if (!connection_.stream.is_tls() && settings_.tls) caps += " STARTTLS";
     caps += login_allowed() ? " AUTH=PLAIN" : " LOGINDISABLED";

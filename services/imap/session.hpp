@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "base/asio.hpp"
+#include "change_hub.hpp"
 #include "metrics/metrics.hpp"
 #include "net/listener.hpp"
 #include "net/tls_context.hpp"
@@ -24,10 +25,12 @@ struct SessionSettings {
   std::chrono::milliseconds login_timeout = std::chrono::minutes(1);
   std::shared_ptr<net::TlsContext> tls;  // for STARTTLS; null disables it
   StoreClient* store = nullptr;          // the process's store connection
+  ChangeHub* hub = nullptr;              // the process's change notices, for IDLE
   // RFC 9051 §6.2.3: without TLS, LOGIN and AUTHENTICATE PLAIN are refused (LOGINDISABLED)
   // unless an operator allows plaintext passwords (e.g. behind a TLS-terminating proxy).
   bool allow_plaintext_auth = false;
-  std::size_t max_literal = 64 * 1024;  // literals of commands other than APPEND
+  std::size_t max_literal = 64 * 1024;         // literals of commands other than APPEND
+  std::size_t max_message = 50 * 1024 * 1024;  // APPENDLIMIT (RFC 7889), the product's 50 MB
   std::chrono::milliseconds store_timeout = std::chrono::seconds(10);
 };
 

@@ -10,6 +10,7 @@
 #include "rpc/client.hpp"
 #include "rpc/status.hpp"
 #include "session_impl.hpp"
+#include "uid_set.hpp"
 
 namespace tessera::imap {
 namespace {
@@ -36,21 +37,6 @@ std::string part_path(const Section& section) {
   return out;
 }
 
-v1::UidSet uid_set(const std::vector<std::uint32_t>& uids) {
-  v1::UidSet set;
-  for (auto uid : uids) {
-    auto* ranges = set.mutable_ranges();
-    if (!ranges->empty() && (*ranges)[ranges->size() - 1].last() + 1 == uid) {
-      (*ranges)[ranges->size() - 1].set_last(uid);
-      continue;
-    }
-    auto* range = set.add_ranges();
-    range->set_first(uid);
-    range->set_last(uid);
-  }
-  return set;
-}
-
 bool has_seen(const v1::Flags& flags) {
   return std::find(flags.system().begin(), flags.system().end(), v1::SYSTEM_FLAG_SEEN) !=
          flags.system().end();
@@ -58,22 +44,24 @@ bool has_seen(const v1::Flags& flags) {
 
 }  // namespace
 
-awaitable<Result<std::vector<std::uint32_t>>> Session::load_uids(std::uint64_t mailbox_id) {
+awaitable<Result<Session::Snapshot>> Session::load_uids(std::uint64_t mailbox_id) {
   v1::ListMessagesRequest request;
   request.set_account_id(account_id_);
   request.set_mailbox_id(mailbox_id);
   auto reader =
       rpc::server_stream(settings_.store->messages->async(), &v1::Messages::Stub::async::List,
                          request, {.timeout = settings_.store_timeout});
-  std::vector<std::uint32_t> uids;
+  Snapshot snapshot;
   for (;;) {
     auto batch = co_await reader->next();
     if (!batch) co_return batch.error();
     if (!*batch) break;
+    // The listing's start: later changes come again through the change log, and are merged.
+    if (snapshot.highest_modseq == 0) snapshot.highest_modseq = (*batch)->highest_modseq();
     for (const auto& m : (*batch)->messages())
-      uids.push_back(m.uid());
+      snapshot.uids.push_back(m.uid());
   }
-  co_return uids;
+  co_return snapshot;
 }
 
 // One body item of one message ("BODY[1] {n}\r\n..."), read through GetBody. A part the
@@ -144,11 +132,8 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
   if (!items) co_return co_await tagged(c, "BAD", items.error().message);
   if (!args.at_end()) co_return co_await tagged(c, "BAD", "FETCH modifiers are not supported yet");
   auto& selected = *selected_;
-  if (!by_uid) {
-    for (auto [first, last] : resolve(*set, static_cast<std::uint32_t>(selected.uids.size())))
-      if (last > selected.uids.size())
-        co_return co_await tagged(c, "BAD", "Invalid message sequence number");
-  }
+  if (!by_uid && !sequence_numbers_valid(*set))
+    co_return co_await tagged(c, "BAD", "Invalid message sequence number");
   const auto targets = this->targets(*set, by_uid);
   // RFC 9051 §6.4.9: UID FETCH always returns UID.
   if (by_uid && std::none_of(items->begin(), items->end(),
@@ -156,7 +141,8 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
     items->insert(items->begin(), FetchItem{FetchKind::uid});
   const bool mark_seen =
       !selected.read_only && std::any_of(items->begin(), items->end(), sets_seen);
-  if (targets.empty()) co_return co_await tagged(c, "OK", "FETCH completed");
+  const std::string done = by_uid ? "UID FETCH completed" : "FETCH completed";
+  if (targets.empty()) co_return co_await complete(c, "", done);
 
   v1::ListMessagesRequest list;
   list.set_account_id(account_id_);
@@ -164,7 +150,7 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
   std::vector<std::uint32_t> wanted;
   for (const auto& t : targets)
     wanted.push_back(t.second);
-  *list.mutable_uids() = uid_set(wanted);
+  *list.mutable_uids() = to_uid_set(wanted);
   for (const auto& item : *items) {
     if (item.kind == FetchKind::envelope) list.add_fields(v1::MESSAGE_FIELD_ENVELOPE);
     if (item.kind == FetchKind::body || item.kind == FetchKind::body_structure)
@@ -190,16 +176,18 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
       v1::StoreFlagsRequest store;
       store.set_account_id(account_id_);
       store.set_mailbox_id(selected.mailbox_id);
-      *store.mutable_uids() = uid_set(unseen);
+      *store.mutable_uids() = to_uid_set(unseen);
       store.set_operation(v1::STORE_OPERATION_ADD);
       store.mutable_flags()->add_system(v1::SYSTEM_FLAG_SEEN);
       auto stored = co_await rpc::unary(settings_.store->messages->async(),
                                         &v1::Messages::Stub::async::StoreFlags, store,
                                         {.timeout = settings_.store_timeout});
       if (stored) {
-        for (const auto& state : stored->updated())
+        for (const auto& state : stored->updated()) {
+          selected.own.insert(state.modseq());
           if (auto it = records.find(state.uid()); it != records.end())
             *it->second.mutable_flags() = state.flags();
+        }
       }
     }
   }
@@ -258,7 +246,7 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
     out += ")\r\n";
     if (!co_await send(out)) co_return false;
   }
-  co_return co_await tagged(c, "OK", by_uid ? "UID FETCH completed" : "FETCH completed");
+  co_return co_await complete(c, "", done);
 }
 
 }  // namespace tessera::imap

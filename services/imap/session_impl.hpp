@@ -5,11 +5,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "base/asio.hpp"
 #include "imap/fetch_items.hpp"
+#include "imap/literal.hpp"
 #include "imap/reader.hpp"
 #include "imap/sequence_set.hpp"
 #include "metrics/metrics.hpp"
@@ -30,7 +32,18 @@ struct Selected {
   // Message sequence numbers (RFC 9051 §2.3.1.2): uids[msn - 1]. Changed only where the
   // protocol lets the server report it (EXISTS, EXPUNGE).
   std::vector<std::uint32_t> uids;
+  // The mailbox's HIGHESTMODSEQ up to which this session has told its client what changed.
+  std::uint64_t modseq = 0;
+  // UIDs expunged by others while EXPUNGE could not be sent (during FETCH, STORE, SEARCH): still
+  // numbered until the next command that may report them (RFC 9051 §7.5.1).
+  std::set<std::uint32_t> gone;
+  // Modseqs of flag changes this session made and already reported with its own FETCH replies.
+  std::set<std::uint64_t> own;
 };
+
+// The NO text when the target of APPEND, COPY or MOVE cannot be found: [TRYCREATE] tells the
+// client to CREATE it and retry (RFC 9051 §6.3.12).
+std::string target_refusal(const Error& error);
 
 class Session {
  public:
@@ -64,7 +77,11 @@ class Session {
   // session_fetch.cpp
   awaitable<bool> fetch(const Command& c, Reader& args, bool by_uid);
   awaitable<Result<std::string>> body_item(std::uint32_t uid, const FetchItem& item);
-  awaitable<Result<std::vector<std::uint32_t>>> load_uids(std::uint64_t mailbox_id);
+  struct Snapshot {
+    std::vector<std::uint32_t> uids;
+    std::uint64_t highest_modseq = 0;
+  };
+  awaitable<Result<Snapshot>> load_uids(std::uint64_t mailbox_id);
 
   // session_store.cpp
   awaitable<bool> store(const Command& c, Reader& args, bool by_uid);
@@ -76,12 +93,51 @@ class Session {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> targets(const SequenceSet& set,
                                                                bool by_uid) const;
 
+  // session_tree.cpp
+  awaitable<bool> create(const Command& c, Reader& args);
+  awaitable<bool> remove(const Command& c, Reader& args);
+  awaitable<bool> rename(const Command& c, Reader& args);
+  awaitable<bool> subscribe(const Command& c, Reader& args, bool subscribed);
+  // Creates every missing level of `path`; the last level's mailbox.
+  awaitable<Result<store::v1::Mailbox>> create_path(const std::string& path);
+
+  // session_copy.cpp
+  awaitable<bool> copy(const Command& c, Reader& args, bool by_uid, bool move);
+  // False when a message sequence number of `set` is past the last message (BAD).
+  bool sequence_numbers_valid(const SequenceSet& set) const;
+  // Removes these UIDs (ascending) from the sequence numbers; the EXPUNGE replies, highest first.
+  std::string forget(const std::vector<std::uint32_t>& ascending);
+
+  // session_append.cpp
+  awaitable<bool> append(const Command& c, Reader& args);
+  // One message: streams the pending literal into the store. net.* errors end the session.
+  awaitable<Result<store::v1::AppendReply>> append_one(std::uint64_t mailbox_id,
+                                                       const store::v1::Flags& flags,
+                                                       std::int64_t internal_date_ms,
+                                                       LiteralHeader literal);
+  awaitable<void> undo_appends(std::uint64_t mailbox_id, const std::vector<std::uint32_t>& uids);
+  awaitable<bool> skip_append_literal();
+
+  // session_sync.cpp
+  // The untagged replies telling the client what other sessions and services changed in the
+  // selected mailbox since it last heard (EXPUNGE, EXISTS, FETCH FLAGS), renumbering as it goes.
+  // `expunge_allowed` is false during FETCH, STORE and SEARCH (RFC 9051 §7.5.1).
+  awaitable<Result<std::string>> updates(bool expunge_allowed);
+  // The tagged OK of a command, preceded by `out` and the pending updates.
+  awaitable<bool> complete(const Command& c, std::string out, std::string_view text);
+  awaitable<bool> idle(const Command& c);
+  // Drops the selection after the mailbox vanished under it.
+  awaitable<bool> mailbox_gone();
+
   // session_mailbox.cpp
   awaitable<bool> list(const Command& c, Reader& args, bool lsub);
   awaitable<bool> status(const Command& c, Reader& args);
   awaitable<bool> select(const Command& c, Reader& args, bool read_only);
   awaitable<bool> unselect(const Command& c, bool close);
   awaitable<Result<store::v1::ListMailboxesReply>> mailboxes(bool with_status);
+  // The store path a client's mailbox name means: modified UTF-7 decoded unless UTF-8 was
+  // enabled, "INBOX" in any case made "INBOX".
+  Result<std::string> mailbox_path(const std::string& name) const;
   // The mailbox a client name means (INBOX in any case; modified UTF-7 decoded).
   awaitable<Result<store::v1::Mailbox>> find_mailbox(const std::string& name);
   std::string wire_name(const std::string& path) const;
@@ -94,6 +150,8 @@ class Session {
   std::optional<Selected> selected_;
   bool utf8_ = false;  // UTF8=ACCEPT or IMAP4rev2 enabled: names in UTF-8
   int failed_logins_ = 0;
+  // APPEND's message literal, announced but not read yet (read_command leaves it to append()).
+  std::optional<LiteralHeader> append_literal_;
 };
 
 }  // namespace tessera::imap

@@ -88,6 +88,11 @@ std::string no_mailbox_text(const Error& error) {
 
 }  // namespace
 
+std::string target_refusal(const Error& error) {
+  return error.code == "imap.no_such_mailbox" ? "[TRYCREATE] No such mailbox"
+                                              : "[UNAVAILABLE] Try again later";
+}
+
 std::string Session::wire_name(const std::string& path) const {
   return imap_astring(utf8_ ? path : utf8_to_mutf7(path));
 }
@@ -101,11 +106,16 @@ awaitable<Result<v1::ListMailboxesReply>> Session::mailboxes(bool with_status) {
                                 {.timeout = settings_.store_timeout});
 }
 
-awaitable<Result<v1::Mailbox>> Session::find_mailbox(const std::string& name) {
+Result<std::string> Session::mailbox_path(const std::string& name) const {
   auto utf8 = utf8_ ? Result<std::string>(name) : mutf7_to_utf8(name);
-  if (!utf8)
-    co_return make_error("imap.no_such_mailbox", "Mailbox name is not valid modified UTF-7");
-  const auto wanted = canonical_inbox(*utf8);
+  if (!utf8) return make_error("imap.no_such_mailbox", "Mailbox name is not valid modified UTF-7");
+  return canonical_inbox(*utf8);
+}
+
+awaitable<Result<v1::Mailbox>> Session::find_mailbox(const std::string& name) {
+  auto path = mailbox_path(name);
+  if (!path) co_return path.error();
+  const auto wanted = *path;
   auto tree = co_await mailboxes(true);
   if (!tree) co_return tree.error();
   for (const auto& m : tree->mailboxes()) {
@@ -215,10 +225,10 @@ awaitable<bool> Session::select(const Command& c, Reader& args, bool read_only) 
     co_return co_await tagged(c, "NO", why);
   }
   const auto& s = mailbox->status();
-  auto uids = co_await load_uids(mailbox->mailbox_id());
-  if (!uids) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+  auto snapshot = co_await load_uids(mailbox->mailbox_id());
+  if (!snapshot) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
   std::string out;
-  out += "* " + std::to_string(uids->size()) + " EXISTS\r\n";
+  out += "* " + std::to_string(snapshot->uids.size()) + " EXISTS\r\n";
   out += "* 0 RECENT\r\n";  // \Recent is not kept (IMAP4rev2 drops it)
   out += "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n";
   out += read_only ? "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n"
@@ -227,7 +237,12 @@ awaitable<bool> Session::select(const Command& c, Reader& args, bool read_only) 
   out += "* OK [UIDVALIDITY " + std::to_string(s.uid_validity()) + "] UIDs valid\r\n";
   out += "* OK [UIDNEXT " + std::to_string(s.uid_next()) + "] Predicted next UID\r\n";
   out += "* LIST " + attributes(*mailbox, false) + " \"/\" " + wire_name(mailbox->path()) + "\r\n";
-  selected_ = Selected{mailbox->mailbox_id(), mailbox->path(), read_only, std::move(*uids)};
+  selected_.emplace();
+  selected_->mailbox_id = mailbox->mailbox_id();
+  selected_->name = mailbox->path();
+  selected_->read_only = read_only;
+  selected_->uids = std::move(snapshot->uids);
+  selected_->modseq = snapshot->highest_modseq;
   state_ = State::selected;
   co_return co_await send(out + c.tag + (read_only ? " OK [READ-ONLY] " : " OK [READ-WRITE] ") +
                           (read_only ? "EXAMINE" : "SELECT") + " completed\r\n");

@@ -4,9 +4,11 @@
 #include <cctype>
 
 #include "fetch_format.hpp"
+#include "flag_list.hpp"
 #include "imap/sequence_set.hpp"
 #include "rpc/client.hpp"
 #include "session_impl.hpp"
+#include "uid_set.hpp"
 
 namespace tessera::imap {
 namespace {
@@ -17,38 +19,6 @@ std::string upper(std::string text) {
   for (auto& c : text)
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return text;
-}
-
-// flag-list / flag *(SP flag) (RFC 9051 §9); \Recent cannot be stored.
-Status parse_flags(Reader& args, v1::Flags& flags) {
-  auto one = [&]() -> Status {
-    const bool system = args.try_char('\\');
-    auto name = args.atom();
-    if (!name) return name.error();
-    if (!system) {
-      flags.add_keywords(*name);
-      return {};
-    }
-    const auto flag = upper(*name);
-    if (flag == "SEEN")
-      flags.add_system(v1::SYSTEM_FLAG_SEEN);
-    else if (flag == "ANSWERED")
-      flags.add_system(v1::SYSTEM_FLAG_ANSWERED);
-    else if (flag == "FLAGGED")
-      flags.add_system(v1::SYSTEM_FLAG_FLAGGED);
-    else if (flag == "DELETED")
-      flags.add_system(v1::SYSTEM_FLAG_DELETED);
-    else if (flag == "DRAFT")
-      flags.add_system(v1::SYSTEM_FLAG_DRAFT);
-    else
-      return args.error("\\" + *name + " cannot be stored");
-    return {};
-  };
-  if (args.peek() == '(') return args.list(one);
-  for (;;) {
-    if (auto ok = one(); !ok) return ok;
-    if (!args.try_char(' ')) return {};
-  }
 }
 
 }  // namespace
@@ -98,13 +68,11 @@ awaitable<bool> Session::store(const Command& c, Reader& args, bool by_uid) {
         ok ? std::string("Unexpected text after the flags") : ok.error().message;
     co_return co_await tagged(c, "BAD", why);
   }
-  if (!by_uid) {
-    for (auto [first, last] : resolve(*set, static_cast<std::uint32_t>(selected_->uids.size())))
-      if (last > selected_->uids.size())
-        co_return co_await tagged(c, "BAD", "Invalid message sequence number");
-  }
+  if (!by_uid && !sequence_numbers_valid(*set))
+    co_return co_await tagged(c, "BAD", "Invalid message sequence number");
   const auto chosen = targets(*set, by_uid);
-  if (chosen.empty()) co_return co_await tagged(c, "OK", "STORE completed");
+  const std::string done = by_uid ? "UID STORE completed" : "STORE completed";
+  if (chosen.empty()) co_return co_await complete(c, "", done);
   for (const auto& [msn, uid] : chosen) {
     auto* range = request.mutable_uids()->add_ranges();
     range->set_first(uid);
@@ -115,6 +83,8 @@ awaitable<bool> Session::store(const Command& c, Reader& args, bool by_uid) {
                                    {.timeout = settings_.store_timeout});
   if (!reply) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
   std::string out;
+  for (const auto& state : reply->updated())
+    selected_->own.insert(state.modseq());
   if (!silent) {
     for (const auto& state : reply->updated()) {
       auto it = std::lower_bound(selected_->uids.begin(), selected_->uids.end(), state.uid());
@@ -124,8 +94,7 @@ awaitable<bool> Session::store(const Command& c, Reader& args, bool by_uid) {
              (by_uid ? " UID " + std::to_string(state.uid()) : "") + ")\r\n";
     }
   }
-  co_return co_await send(out + c.tag +
-                          (by_uid ? " OK UID STORE completed\r\n" : " OK STORE completed\r\n"));
+  co_return co_await complete(c, std::move(out), done);
 }
 
 awaitable<Result<std::string>> Session::expunge_messages(const v1::UidSet* only) {
@@ -139,22 +108,7 @@ awaitable<Result<std::string>> Session::expunge_messages(const v1::UidSet* only)
   if (!reply) co_return reply.error();
   // Highest sequence number first, so every EXPUNGE names a number the client still has and
   // later ones need no renumbering (RFC 9051 §7.5.1).
-  std::vector<std::uint32_t> msns;
-  auto& uids = selected_->uids;
-  for (const auto& range : reply->expunged().ranges()) {
-    for (auto uid = range.first(); uid <= range.last() && uid != 0; ++uid) {
-      auto it = std::lower_bound(uids.begin(), uids.end(), uid);
-      if (it != uids.end() && *it == uid)
-        msns.push_back(static_cast<std::uint32_t>(it - uids.begin()) + 1);
-      if (uid == 0xFFFFFFFFU) break;
-    }
-  }
-  std::sort(msns.rbegin(), msns.rend());
-  std::string out;
-  for (auto msn : msns) {
-    out += "* " + std::to_string(msn) + " EXPUNGE\r\n";
-    uids.erase(uids.begin() + (msn - 1));
-  }
+  std::string out = forget(expand(reply->expunged()));
   co_return out;
 }
 
@@ -170,12 +124,12 @@ awaitable<bool> Session::expunge(const Command& c, Reader& args, bool by_uid) {
       range->set_first(first);
       range->set_last(last);
     }
-    if (only.ranges().empty()) co_return co_await tagged(c, "OK", "UID EXPUNGE completed");
   }
+  const std::string done = by_uid ? "UID EXPUNGE completed" : "EXPUNGE completed";
+  if (by_uid && only.ranges().empty()) co_return co_await complete(c, "", done);
   auto out = co_await expunge_messages(by_uid ? &only : nullptr);
   if (!out) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
-  co_return co_await send(*out + c.tag +
-                          (by_uid ? " OK UID EXPUNGE completed\r\n" : " OK EXPUNGE completed\r\n"));
+  co_return co_await complete(c, std::move(*out), done);
 }
 
 }  // namespace tessera::imap

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "rpc/client.hpp"
+#include "tessera/store/v1/changes.grpc.pb.h"
 #include "tessera/store/v1/directory.grpc.pb.h"
 #include "tessera/store/v1/mailboxes.grpc.pb.h"
 #include "tessera/store/v1/messages.grpc.pb.h"
@@ -16,12 +17,14 @@ struct StoreClient {
       : channel(rpc::make_channel(address)),
         directory(store::v1::Directory::NewStub(channel)),
         mailboxes(store::v1::Mailboxes::NewStub(channel)),
-        messages(store::v1::Messages::NewStub(channel)) {}
+        messages(store::v1::Messages::NewStub(channel)),
+        changes(store::v1::Changes::NewStub(channel)) {}
 
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<store::v1::Directory::Stub> directory;
   std::unique_ptr<store::v1::Mailboxes::Stub> mailboxes;
   std::unique_ptr<store::v1::Messages::Stub> messages;
+  std::unique_ptr<store::v1::Changes::Stub> changes;
 };
 
 }  // namespace tessera::imap

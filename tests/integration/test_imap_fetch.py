@@ -2,12 +2,10 @@
 numbers, FLAGS/UID/RFC822.SIZE/INTERNALDATE, ENVELOPE and BODYSTRUCTURE of a multipart message,
 BODY[section]<partial> with HEADER.FIELDS, MIME and TEXT, BINARY decoding, \\Seen set by a
 non-PEEK fetch but not by EXAMINE or BODY.PEEK, and BAD for a sequence number past EXISTS."""
-import os
-import subprocess
-import tempfile
 import unittest
 
 import harness
+from imap_served import Served
 
 MESSAGE = (
     b"From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.de>\r\n"
@@ -23,54 +21,9 @@ MESSAGE = (
     b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b1--\r\n")
 
 
-class Served:
-    """A store with one account and three copies of MESSAGE, and an imap service on it."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="tessera-imap-fetch-")
-        cls.cert, cls.key = harness.make_certificate(cls.dir)
-        store_port = harness.free_port()
-        cls.store = harness.Service("store", {
-            "grpc": {"listen": f"127.0.0.1:{store_port}"},
-            "data": {"path": os.path.join(cls.dir, "data")},
-        }, wait_ports=(store_port,)).start()
-        store = f"127.0.0.1:{store_port}"
-        mailctl = [os.path.join(harness.BUILD_DIR, "tools", "mailctl", "mailctl"), "--store", store]
-        subprocess.run(mailctl + ["domain", "add", "example.test"], check=True, capture_output=True)
-        subprocess.run(mailctl + ["account", "add", "ann@example.test", "--password-stdin"],
-                       input="pw\n", text=True, check=True, capture_output=True)
-        message = os.path.join(cls.dir, "message.eml")
-        with open(message, "wb") as f:
-            f.write(MESSAGE)
-        accounts = os.path.join(cls.dir, "accounts.txt")
-        with open(accounts, "w") as f:
-            f.write("1\n")
-        load = os.path.join(harness.BUILD_DIR, "tools", "bench", "store", "tessera-store-load")
-        subprocess.run([load, "append", "--store", store, "--accounts-file", accounts,
-                        "--clients", "1", "--count", "3", "--file", message],
-                       check=True, capture_output=True)
-        cls.port = harness.free_port()
-        cls.imap = harness.Service("imap", {
-            "listen": {"imap": f"127.0.0.1:{harness.free_port()}",
-                       "imaps": f"127.0.0.1:{cls.port}"},
-            "tls": {"cert": cls.cert, "key": cls.key},
-            "store": {"address": store},
-        }, wait_ports=(cls.port,)).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.imap.stop()
-        cls.store.stop()
-
-    def client(self):
-        import imaplib
-        c = imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=harness.client_tls_context())
-        c.login("ann@example.test", "pw")
-        return c
-
-
 class ImapFetch(Served, unittest.TestCase):
+    message = MESSAGE
+
     def test_metadata_envelope_structure(self):
         c = self.client()
         c.select("INBOX", readonly=True)
@@ -122,6 +75,7 @@ class ImapFetch(Served, unittest.TestCase):
 
 class ImapStoreExpunge(Served, unittest.TestCase):
     """STORE, UID STORE, EXPUNGE, UID EXPUNGE and CLOSE on their own store and messages."""
+    message = MESSAGE
 
     def test_store_and_expunge(self):
         import imaplib

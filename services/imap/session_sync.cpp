@@ -1,0 +1,199 @@
+// Keeping a selected mailbox's client in step with the store (RFC 9051 §5.2, §7.4.1 EXISTS,
+// §7.5.1 EXPUNGE, §7.5.2 FETCH), NOOP and CHECK (§6.1.2, RFC 3501 §6.4.1), and IDLE (RFC 2177).
+// The store's change log since the session's last known modseq says what others did; the
+// session's own flag changes, already answered, are skipped.
+#include <algorithm>
+#include <cctype>
+
+#include "fetch_format.hpp"
+#include "rpc/client.hpp"
+#include "session_impl.hpp"
+#include "uid_set.hpp"
+
+namespace tessera::imap {
+namespace {
+
+namespace v1 = store::v1;
+
+struct Changes {
+  std::vector<std::uint32_t> added, flagged, expunged;
+  std::uint64_t highest_modseq = 0;
+};
+
+void insert_sorted(std::vector<std::uint32_t>& into, const std::vector<std::uint32_t>& uids) {
+  into.insert(into.end(), uids.begin(), uids.end());
+}
+
+void normalise(std::vector<std::uint32_t>& uids) {
+  std::sort(uids.begin(), uids.end());
+  uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+}
+
+std::uint32_t msn_of(const std::vector<std::uint32_t>& uids, std::uint32_t uid) {
+  auto it = std::lower_bound(uids.begin(), uids.end(), uid);
+  if (it == uids.end() || *it != uid) return 0;
+  return static_cast<std::uint32_t>(it - uids.begin()) + 1;
+}
+
+}  // namespace
+
+awaitable<Result<std::string>> Session::updates(bool expunge_allowed) {
+  auto& sel = *selected_;
+  Changes changes;
+  v1::ListChangesRequest request;
+  request.set_account_id(account_id_);
+  request.set_mailbox_id(sel.mailbox_id);
+  request.set_since_modseq(sel.modseq);
+  bool lost = false;
+  for (;;) {
+    auto reply = co_await rpc::unary(settings_.store->changes->async(),
+                                     &v1::Changes::Stub::async::ListChanges, request,
+                                     {.timeout = settings_.store_timeout});
+    if (!reply) co_return reply.error();
+    if (reply->history_lost()) {
+      lost = true;
+      break;
+    }
+    for (const auto& change : reply->changes()) {
+      if (change.kind() == v1::CHANGE_KIND_MAILBOX_DELETED)
+        co_return make_error("imap.mailbox_gone", "the selected mailbox was deleted");
+      auto uids = expand(change.uids());
+      if (change.kind() == v1::CHANGE_KIND_MESSAGES_ADDED) insert_sorted(changes.added, uids);
+      if (change.kind() == v1::CHANGE_KIND_EXPUNGED) insert_sorted(changes.expunged, uids);
+      if (change.kind() == v1::CHANGE_KIND_FLAGS_CHANGED && !sel.own.contains(change.modseq()))
+        insert_sorted(changes.flagged, uids);
+    }
+    changes.highest_modseq = reply->highest_modseq();
+    if (!reply->more() || reply->changes().empty()) break;
+    request.set_since_modseq(reply->changes(reply->changes_size() - 1).modseq());
+  }
+  if (lost) {
+    // Older than the kept log (30 days idle): compare the whole UID list instead.
+    auto snapshot = co_await load_uids(sel.mailbox_id);
+    if (!snapshot) co_return snapshot.error();
+    std::set_difference(sel.uids.begin(), sel.uids.end(), snapshot->uids.begin(),
+                        snapshot->uids.end(), std::back_inserter(changes.expunged));
+    std::set_difference(snapshot->uids.begin(), snapshot->uids.end(), sel.uids.begin(),
+                        sel.uids.end(), std::back_inserter(changes.added));
+    changes.flagged = snapshot->uids;
+    changes.highest_modseq = snapshot->highest_modseq;
+  }
+  normalise(changes.added);
+  normalise(changes.flagged);
+  normalise(changes.expunged);
+
+  std::string out;
+  // EXPUNGE first, highest number first, so no reply renumbers a later one (§7.5.1).
+  for (auto uid : changes.expunged)
+    if (msn_of(sel.uids, uid) != 0) sel.gone.insert(uid);
+  if (expunge_allowed && !sel.gone.empty()) {
+    for (auto it = sel.gone.rbegin(); it != sel.gone.rend(); ++it) {
+      const auto msn = msn_of(sel.uids, *it);
+      if (msn == 0) continue;
+      out += "* " + std::to_string(msn) + " EXPUNGE\r\n";
+      sel.uids.erase(sel.uids.begin() + (msn - 1));
+    }
+    sel.gone.clear();
+  }
+  // New messages: UIDs only grow, so they go to the end (§2.3.1.1).
+  const auto before = sel.uids.size();
+  for (auto uid : changes.added) {
+    if (std::binary_search(changes.expunged.begin(), changes.expunged.end(), uid)) continue;
+    if (sel.uids.empty() || uid > sel.uids.back()) sel.uids.push_back(uid);
+  }
+  if (sel.uids.size() != before) out += "* " + std::to_string(sel.uids.size()) + " EXISTS\r\n";
+  // Flags others changed on messages the client already knew.
+  std::vector<std::uint32_t> known;
+  for (auto uid : changes.flagged)
+    if (msn_of(sel.uids, uid) != 0 && msn_of(sel.uids, uid) <= before && !sel.gone.contains(uid))
+      known.push_back(uid);
+  if (!known.empty()) {
+    v1::ListMessagesRequest list;
+    list.set_account_id(account_id_);
+    list.set_mailbox_id(sel.mailbox_id);
+    *list.mutable_uids() = to_uid_set(known);
+    auto reader =
+        rpc::server_stream(settings_.store->messages->async(), &v1::Messages::Stub::async::List,
+                           list, {.timeout = settings_.store_timeout});
+    for (;;) {
+      auto batch = co_await reader->next();
+      if (!batch) co_return batch.error();
+      if (!*batch) break;
+      for (const auto& m : (*batch)->messages()) {
+        const auto msn = msn_of(sel.uids, m.uid());
+        if (msn == 0) continue;
+        out += "* " + std::to_string(msn) + " FETCH (UID " + std::to_string(m.uid()) + " FLAGS " +
+               format_flags(m.flags()) + ")\r\n";
+      }
+    }
+  }
+  sel.modseq = std::max(sel.modseq, changes.highest_modseq);
+  sel.own.erase(sel.own.begin(), sel.own.upper_bound(sel.modseq));
+  co_return out;
+}
+
+awaitable<bool> Session::complete(const Command& c, std::string out, std::string_view text) {
+  if (selected_) {
+    const bool allowed = c.name != "FETCH" && c.name != "STORE" && c.name != "SEARCH" &&
+                         c.name != "SORT" && c.name != "THREAD";
+    auto more = co_await updates(allowed);
+    if (!more && more.error().code == "imap.mailbox_gone") co_return co_await mailbox_gone();
+    if (more) out += *more;  // the store away: the updates come with a later command
+  }
+  out += c.tag;
+  out += " OK ";
+  out += text;
+  out += "\r\n";
+  co_return co_await send(out);
+}
+
+awaitable<bool> Session::mailbox_gone() {
+  // Dovecot and Cyrus end the session too: the client's sequence numbers mean nothing any more.
+  state_ = State::logout;
+  co_await send("* BYE [NONEXISTENT] The selected mailbox was deleted\r\n");
+  co_return true;
+}
+
+// RFC 2177: "+ idling", untagged updates as they happen, until the client sends DONE. The line
+// is read by a helper coroutine on this session's strand, so a change notice never interrupts a
+// half-read line; both wake the same channel.
+awaitable<bool> Session::idle(const Command& c) {
+  auto executor = co_await asio::this_coro::executor;
+  WakeChannel wake(executor, 1);
+  std::optional<Result<std::string>> line;
+  bool reading = true;
+  auto read_done = [this, &line, &wake, &reading]() -> awaitable<void> {
+    line = co_await reader_.read_line();
+    reading = false;
+    wake.try_send(boost::system::error_code());
+  };
+  if (!co_await send("+ idling\r\n")) co_return false;
+  auto subscription =
+      settings_.hub->subscribe(account_id_, wake, selected_ ? selected_->modseq : 0);
+  asio::co_spawn(executor, read_done(), asio::detached);
+  bool alive = true;
+  while (reading) {
+    if (selected_ && alive) {
+      auto more = co_await updates(true);
+      if (!more && more.error().code == "imap.mailbox_gone") {
+        co_await mailbox_gone();
+        alive = false;
+      }
+      if (more && !more->empty() && !co_await send(*more)) alive = false;
+    }
+    if (!reading) break;
+    co_await wake.async_receive(use_nothrow);
+  }
+  // The helper may have resumed us from inside its try_send: let it return before its frame's
+  // references (line, wake) go away with ours.
+  co_await asio::post(executor, asio::use_awaitable);
+  if (!alive) co_return true;
+  if (!*line) co_return co_await handle_read_error(line->error());
+  std::string done = **line;
+  for (auto& ch : done)
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (done != "DONE") co_return co_await tagged(c, "BAD", "Expected DONE");
+  co_return co_await complete(c, "", "IDLE terminated");
+}
+
+}  // namespace tessera::imap

@@ -1,0 +1,50 @@
+#include "uid_set.hpp"
+
+#include <algorithm>
+
+namespace tessera::imap {
+
+store::v1::UidSet to_uid_set(const std::vector<std::uint32_t>& ascending) {
+  store::v1::UidSet set;
+  for (auto uid : ascending) {
+    auto* ranges = set.mutable_ranges();
+    if (!ranges->empty() && (*ranges)[ranges->size() - 1].last() + 1 == uid) {
+      (*ranges)[ranges->size() - 1].set_last(uid);
+      continue;
+    }
+    auto* range = set.add_ranges();
+    range->set_first(uid);
+    range->set_last(uid);
+  }
+  return set;
+}
+
+std::vector<std::uint32_t> expand(const store::v1::UidSet& set, std::uint32_t largest) {
+  std::vector<std::uint32_t> out;
+  for (const auto& range : set.ranges()) {
+    const auto last = std::min(range.last(), largest);
+    for (auto uid = range.first(); uid != 0 && uid <= last; ++uid) {
+      out.push_back(uid);
+      if (uid == 0xFFFFFFFFU) break;
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string format_uid_set(const std::vector<std::uint32_t>& ascending) {
+  std::string out;
+  for (std::size_t i = 0; i < ascending.size();) {
+    std::size_t j = i;
+    while (j + 1 < ascending.size() && ascending[j + 1] == ascending[j] + 1)
+      ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(ascending[i]);
+    if (j > i) out += ':' + std::to_string(ascending[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace tessera::imap

@@ -1,0 +1,59 @@
+"""The store + imap fixture the IMAP integration tests share."""
+import os
+import subprocess
+import tempfile
+
+import harness
+
+
+class Served:
+    """A store with account ann@example.test (password "pw") holding `count` copies of
+    `message`, and an imap service on it (implicit TLS on `port`)."""
+
+    message = b"Subject: hello\r\n\r\nbody\r\n"
+    count = 3
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="tessera-imap-")
+        cls.cert, cls.key = harness.make_certificate(cls.dir)
+        store_port = harness.free_port()
+        cls.store = harness.Service("store", {
+            "grpc": {"listen": f"127.0.0.1:{store_port}"},
+            "data": {"path": os.path.join(cls.dir, "data")},
+        }, wait_ports=(store_port,)).start()
+        store = f"127.0.0.1:{store_port}"
+        cls.store_address = store
+        mailctl = [os.path.join(harness.BUILD_DIR, "tools", "mailctl", "mailctl"), "--store", store]
+        subprocess.run(mailctl + ["domain", "add", "example.test"], check=True, capture_output=True)
+        subprocess.run(mailctl + ["account", "add", "ann@example.test", "--password-stdin"],
+                       input="pw\n", text=True, check=True, capture_output=True)
+        if cls.count:
+            message = os.path.join(cls.dir, "message.eml")
+            with open(message, "wb") as f:
+                f.write(cls.message)
+            accounts = os.path.join(cls.dir, "accounts.txt")
+            with open(accounts, "w") as f:
+                f.write("1\n")
+            load = os.path.join(harness.BUILD_DIR, "tools", "bench", "store", "tessera-store-load")
+            subprocess.run([load, "append", "--store", store, "--accounts-file", accounts,
+                            "--clients", "1", "--count", str(cls.count), "--file", message],
+                           check=True, capture_output=True)
+        cls.port = harness.free_port()
+        cls.imap = harness.Service("imap", {
+            "listen": {"imap": f"127.0.0.1:{harness.free_port()}",
+                       "imaps": f"127.0.0.1:{cls.port}"},
+            "tls": {"cert": cls.cert, "key": cls.key},
+            "store": {"address": store},
+        }, wait_ports=(cls.port,)).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.imap.stop()
+        cls.store.stop()
+
+    def client(self):
+        import imaplib
+        c = imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=harness.client_tls_context())
+        c.login("ann@example.test", "pw")
+        return c
