@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/ascii.hpp"
+
 namespace tessera::imap {
 namespace {
-
-std::string upper(std::string text) {
-  for (auto& c : text)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
 
 // The name part of a fetch att: letters, digits, '.', up to '[' or a delimiter.
 std::string item_name(Reader& reader) {
@@ -21,7 +17,7 @@ std::string item_name(Reader& reader) {
     name.push_back(c);
     reader.try_char(c);
   }
-  return upper(name);
+  return ascii_upper(name);
 }
 
 Result<Section> section_spec(Reader& reader, bool binary) {
@@ -57,7 +53,7 @@ Result<Section> section_spec(Reader& reader, bool binary) {
           [&]() -> Status {
             auto field = reader.astring();
             if (!field) return field.error();
-            section.fields.push_back(upper(*field));
+            section.fields.push_back(ascii_upper(*field));
             return {};
           },
           false);

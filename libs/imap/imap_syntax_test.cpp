@@ -5,6 +5,7 @@
 #include "imap/literal.hpp"
 #include "imap/mutf7.hpp"
 #include "imap/reader.hpp"
+#include "imap/search_keys.hpp"
 #include "imap/sequence_set.hpp"
 
 using namespace tessera::imap;
@@ -143,4 +144,46 @@ TEST_CASE("astring: a tilde is an atom character unless literal8 follows") {
   CHECK(*r.astring() == "~foo");
   REQUIRE(r.sp());
   CHECK(*r.astring() == "ab");
+}
+
+TEST_CASE("search: keys, nesting, RETURN and CHARSET, errors") {
+  using K = SearchKey::Kind;
+  Reader r(
+      "RETURN (MIN COUNT) CHARSET utf-8 OR (FROM \"a b\" 1:3) NOT SEEN UNDELETED "
+      "HEADER X-Tag {3}\r\nabc SINCE 1-Feb-1994 UID $ MODSEQ 7");
+  auto p = parse_search(r);
+  REQUIRE(p);
+  CHECK(p->result.present);
+  CHECK(p->result.min);
+  CHECK(p->result.count);
+  CHECK_FALSE(p->result.all);
+  CHECK(*p->charset == "UTF-8");
+  CHECK(p->uses_modseq);
+  const auto& keys = p->root.children;
+  REQUIRE(keys.size() == 6);
+  CHECK(keys[0].kind == K::or_);
+  CHECK(keys[0].children[0].kind == K::and_);
+  CHECK(keys[0].children[0].children[0].text == "a b");
+  CHECK(keys[0].children[1].kind == K::not_);
+  CHECK(keys[1].kind == K::not_);  // UNDELETED
+  CHECK(keys[2].field == "X-TAG");
+  CHECK(keys[2].text == "abc");
+  CHECK(keys[3].day == 8797);
+  CHECK(keys[4].set.saved);
+  CHECK(keys[5].number == 7);
+  Reader empty_return("RETURN () ALL");
+  CHECK(parse_search(empty_return)->result.all);  // RFC 4731: () means ALL
+  Reader unknown("FOO");
+  CHECK(parse_search(unknown).error().message.starts_with("unknown search key FOO"));
+  Reader missing("SUBJECT");
+  CHECK_FALSE(parse_search(missing));
+  std::string deep;
+  for (int i = 0; i < 200; ++i)
+    deep += "NOT ";
+  deep += "ALL";
+  Reader nested(deep);  // a Reader views its text: the string must outlive it
+  CHECK(parse_search(nested).error().message.starts_with("search criteria nested too deeply"));
+  Reader star("UID 5:4294967295");
+  CHECK(resolve(parse_search(star)->root.children[0].set, 3) ==
+        std::vector<std::pair<std::uint32_t, std::uint32_t>>{{5, 4294967295U}});
 }

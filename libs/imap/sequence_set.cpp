@@ -7,9 +7,11 @@ namespace {
 
 constexpr std::size_t kMaxRanges = 100000;  // a longer set is abuse, refused as BAD
 
-Result<std::uint32_t> seq_number(Reader& reader) {
+Result<std::uint64_t> seq_number(Reader& reader) {
   if (reader.try_char('*')) return kStar;
-  return reader.nz_number();
+  auto n = reader.nz_number();
+  if (!n) return n.error();
+  return std::uint64_t{*n};
 }
 
 }  // namespace
@@ -38,9 +40,9 @@ Result<SequenceSet> parse_sequence_set(Reader& reader) {
 std::vector<std::pair<std::uint32_t, std::uint32_t>> resolve(const SequenceSet& set,
                                                              std::uint32_t largest) {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
-  for (auto [a, b] : set.ranges) {
-    if (a == kStar) a = largest;
-    if (b == kStar) b = largest;
+  for (auto [written_a, written_b] : set.ranges) {
+    auto a = static_cast<std::uint32_t>(written_a == kStar ? largest : written_a);
+    auto b = static_cast<std::uint32_t>(written_b == kStar ? largest : written_b);
     if (a == 0 || b == 0) {
       if (largest == 0) continue;  // "*" in an empty mailbox selects nothing
     }
@@ -50,7 +52,8 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> resolve(const SequenceSet& 
   std::sort(out.begin(), out.end());
   std::vector<std::pair<std::uint32_t, std::uint32_t>> merged;
   for (const auto& r : out) {
-    if (!merged.empty() && (merged.back().second == kStar || r.first <= merged.back().second + 1)) {
+    if (!merged.empty() &&
+        (merged.back().second == 0xFFFFFFFFU || r.first <= merged.back().second + 1)) {
       merged.back().second = std::max(merged.back().second, r.second);
       continue;
     }

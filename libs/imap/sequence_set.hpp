@@ -10,10 +10,12 @@
 
 namespace tessera::imap {
 
-inline constexpr std::uint32_t kStar = 0xFFFFFFFFU;  // "*": the largest number in use
+// "*": the largest number in use. Outside the 32-bit range so that a literal 4294967295 (a UID
+// set's usual upper end) stays that number.
+inline constexpr std::uint64_t kStar = 0x100000000ULL;
 
 struct SequenceSet {
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;  // as written; kStar for "*"
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;  // as written; kStar for "*"
   bool saved = false;                                           // "$"
 };
 

@@ -108,6 +108,35 @@ TEST_CASE("a nested message/rfc822 with its own multipart is numbered below its 
   CHECK(slice(raw, attached.body_begin, body.header_end).ends_with("boundary=in\r\n\r\n"));
 }
 
+TEST_CASE("a message that is itself message/rfc822: what it encloses is numbered below 1") {
+  // imaptest fetch-body-message-rfc822-mime: the body of the top-level message is part 1, so
+  // the digest inside the enclosed message has parts 1.1 and 1.2, each message/rfc822 by default.
+  const std::string raw =
+      "From: user@domain.org\r\nContent-Type: message/rfc822\r\n\r\n"
+      "From: sub@domain.org\r\nContent-Type: multipart/digest; boundary=\"foo\"\r\n\r\n"
+      "--foo \r\n\r\nFrom: m1@example.com\r\n\r\nm1 body\r\n"
+      "--foo\r\nX-Mime: m2\r\n\r\nFrom: m2@example.com\r\n\r\nm2 body\r\n--foo--\r\n";
+  const auto m = mime::parse(raw);
+  REQUIRE(m.body.message);
+  const auto& digest = m.body.message->body;
+  REQUIRE(digest.children.size() == 2);
+  CHECK(digest.children[0].part == "1.1");
+  CHECK(digest.children[0].type == "message");
+  CHECK(digest.children[1].part == "1.2");
+  const auto plain = mime::parse("Content-Type: message/rfc822\r\n\r\nSubject: s\r\n\r\nx\r\n");
+  REQUIRE(plain.body.message);
+  CHECK(plain.body.message->body.part == "1.1");
+  // A message in a message in a message: 1 is the first, 1.1 the second, 1.1.1 its text.
+  const auto twice = mime::parse(
+      "Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\n"
+      "Subject: inner\r\n\r\nHello\r\n");
+  REQUIRE(twice.body.message);
+  const auto& second = twice.body.message->body;
+  CHECK(second.part == "1.1");
+  REQUIRE(second.message);
+  CHECK(second.message->body.part == "1.1.1");
+}
+
 TEST_CASE("broken MIME degrades: missing close delimiter, unknown boundary, no blank line") {
   SECTION("missing close delimiter: the last part runs to the end") {
     const std::string raw =

@@ -56,6 +56,14 @@ std::optional<Delimiter> next_delimiter(std::string_view raw, std::size_t from, 
   return std::nullopt;
 }
 
+// Replaces the leading `from` of every part number in the tree with `to`.
+void renumber(Part& part, const std::string& from, const std::string& to) {
+  if (part.part.starts_with(from)) part.part = to + part.part.substr(from.size());
+  for (auto& child : part.children)
+    renumber(child, from, to);
+  if (part.message) renumber(part.message->body, from, to);
+}
+
 Part headerless_text(std::string_view raw, std::size_t begin, std::size_t end,
                      const std::string& id) {
   Part part;
@@ -181,10 +189,12 @@ Part parse_entity(std::string_view raw, std::size_t begin, std::size_t end, cons
     const auto inner_fields = parse_fields(raw.substr(
         part.body_begin, header_end(raw, part.body_begin, part.body_end) - part.body_begin));
     enclosed->envelope = parse_envelope(inner_fields);
-    enclosed->body = parse_entity(raw, part.body_begin, part.body_end, id, false, depth + 1);
-    // A non-multipart enclosed body is numbered below the message part (RFC 9051 §6.4.5).
-    if (enclosed->body.children.empty() && !enclosed->body.message)
-      enclosed->body.part = id.empty() ? "1" : id + ".1";
+    // The top-level body is part "1" too, so what it encloses is numbered below "1". A multipart
+    // enclosed body shares the message part's number; any other is numbered below it, with
+    // everything inside it (RFC 9051 §6.4.5: BODY[1.1] of a message in a message).
+    const std::string inner = id.empty() ? "1" : id;
+    enclosed->body = parse_entity(raw, part.body_begin, part.body_end, inner, false, depth + 1);
+    if (enclosed->body.children.empty()) renumber(enclosed->body, inner, inner + ".1");
     part.message = std::move(enclosed);
     part.lines = count_lines(body);
     return part;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "base/ascii.hpp"
 #include "response.hpp"
 
 namespace tessera::imap {
@@ -13,13 +14,6 @@ namespace v1 = store::v1;
 
 std::string nstring(std::string_view text) {
   return text.empty() ? "NIL" : imap_string(text);
-}
-
-std::string upper(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // An address list with RFC 5322 groups as IMAP group markers: (NIL NIL "group" NIL) ...
@@ -47,7 +41,7 @@ std::string params(const google::protobuf::RepeatedPtrField<v1::Parameter>& list
   std::string out = "(";
   for (int i = 0; i < list.size(); ++i) {
     if (i > 0) out += " ";
-    out += imap_string(upper(list[i].name())) + " " + imap_string(list[i].value());
+    out += imap_string(ascii_upper(list[i].name())) + " " + imap_string(list[i].value());
   }
   return out + ")";
 }
@@ -58,8 +52,8 @@ std::string extension_tail(const v1::BodyPart& part) {
   if (part.disposition().empty()) {
     out += "NIL";
   } else {
-    out += "(" + imap_string(upper(part.disposition())) + " " + params(part.disposition_params()) +
-           ")";
+    out += "(" + imap_string(ascii_upper(part.disposition())) + " " +
+           params(part.disposition_params()) + ")";
   }
   out += " ";
   if (part.language().empty()) {
@@ -89,12 +83,12 @@ std::string format_body(const v1::BodyPart& part, bool extended) {
     std::string out = "(";
     for (const auto& child : part.children())
       out += format_body(child, extended);
-    out += " " + imap_string(upper(part.subtype()));
+    out += " " + imap_string(ascii_upper(part.subtype()));
     if (extended) out += " " + params(part.params()) + extension_tail(part);
     return out + ")";
   }
-  std::string out = "(" + imap_string(upper(part.type())) + " " +
-                    imap_string(upper(part.subtype())) + " " + params(part.params()) + " " +
+  std::string out = "(" + imap_string(ascii_upper(part.type())) + " " +
+                    imap_string(ascii_upper(part.subtype())) + " " + params(part.params()) + " " +
                     nstring(part.id()) + " " + nstring(part.description()) + " " +
                     imap_string(part.encoding()) + " " + std::to_string(part.size());
   if (part.type() == "message" && (part.subtype() == "rfc822" || part.subtype() == "global") &&
@@ -162,7 +156,7 @@ std::string select_header_fields(std::string_view header, const std::vector<std:
     if (line == "\r\n" || line == "\n") break;
     if (line[0] != ' ' && line[0] != '\t') {
       const auto colon = line.find(':');
-      const auto name = upper(line.substr(0, colon == std::string_view::npos ? 0 : colon));
+      const auto name = ascii_upper(line.substr(0, colon == std::string_view::npos ? 0 : colon));
       const bool listed = std::find(names.begin(), names.end(), name) != names.end();
       keep = colon != std::string_view::npos && listed != exclude;
     }

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <string>
 
+#include "base/ascii.hpp"
+
 namespace tessera::imap {
 
 namespace v1 = store::v1;
@@ -16,9 +18,7 @@ Status parse_flags(Reader& args, v1::Flags& flags) {
       flags.add_keywords(*name);
       return {};
     }
-    std::string flag = *name;
-    for (auto& c : flag)
-      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const auto flag = ascii_upper(*name);
     if (flag == "SEEN")
       flags.add_system(v1::SYSTEM_FLAG_SEEN);
     else if (flag == "ANSWERED")

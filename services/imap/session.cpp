@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/ascii.hpp"
 #include "imap/literal.hpp"
 #include "net/errors.hpp"
 #include "session_impl.hpp"
@@ -18,12 +19,6 @@ metrics::ConnectionResult result_of(const Error& error) {
   return metrics::ConnectionResult::error;
 }
 
-std::string upper(std::string text) {
-  for (auto& c : text)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
-
 // Bound on the total size of one command with its literals (besides APPEND's message).
 constexpr std::size_t kMaxCommandBytes = 1024 * 1024;
 
@@ -34,7 +29,7 @@ bool is_append_message(std::string_view wire) {
   const auto sp = wire.find(' ');
   if (sp == std::string_view::npos) return false;
   auto rest = wire.substr(sp + 1);
-  if (rest.size() < 7 || upper(std::string(rest.substr(0, 7))) != "APPEND ") return false;
+  if (rest.size() < 7 || ascii_upper(std::string(rest.substr(0, 7))) != "APPEND ") return false;
   rest.remove_prefix(7);
   return !rest.starts_with('{') && !rest.starts_with("~{");
 }
@@ -73,7 +68,7 @@ awaitable<metrics::ConnectionResult> Session::run() {
         co_return metrics::ConnectionResult::error;
       continue;
     }
-    command.name = upper(std::move(*name));
+    command.name = ascii_upper(std::move(*name));
     command.wire = std::move(**wire);
     command.args = reader.position();
     if (!co_await dispatch(command)) co_return metrics::ConnectionResult::error;
@@ -164,10 +159,11 @@ awaitable<bool> Session::dispatch(const Command& c) {
     while (!args.at_end()) {
       auto capability = args.atom();
       if (!capability) co_return co_await tagged(c, "BAD", "ENABLE needs capability names");
-      const auto name = upper(*capability);
+      const auto name = ascii_upper(*capability);
       if ((name == "IMAP4REV2" || name == "UTF8=ACCEPT") &&
           enabled.find(name) == std::string::npos) {
         utf8_ = true;
+        if (name == "IMAP4REV2") rev2_ = true;
         enabled += " " + (name == "IMAP4REV2" ? std::string("IMAP4rev2") : name);
       }
       if (!args.at_end() && !args.sp())
@@ -190,16 +186,17 @@ awaitable<bool> Session::dispatch(const Command& c) {
     co_return co_await fetch(c, args, false);
   if (state_ == State::selected && n == "UID" && has_args) {
     auto sub = args.atom();
-    std::string name = sub ? *sub : "";
-    for (auto& ch : name)
-      ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    const std::string name = sub ? ascii_upper(*sub) : std::string();
     if (name == "FETCH" && args.try_char(' ')) co_return co_await fetch(c, args, true);
     if (name == "STORE" && args.try_char(' ')) co_return co_await store(c, args, true);
     if (name == "EXPUNGE" && args.try_char(' ')) co_return co_await expunge(c, args, true);
+    if (name == "SEARCH" && args.try_char(' ')) co_return co_await search(c, args, true);
     if ((name == "COPY" || name == "MOVE") && args.try_char(' '))
       co_return co_await copy(c, args, true, name == "MOVE");
     co_return co_await tagged(c, "BAD", "Unknown UID command");
   }
+  if (state_ == State::selected && n == "SEARCH" && has_args)
+    co_return co_await search(c, args, false);
   if (state_ == State::selected && (n == "COPY" || n == "MOVE") && has_args)
     co_return co_await copy(c, args, false, n == "MOVE");
   if (state_ == State::selected && n == "STORE" && has_args)
@@ -238,7 +235,7 @@ bool Session::login_allowed() const {
 std::string Session::capabilities() const {
   std::string caps =
       "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE NAMESPACE UNSELECT "
-      "UTF8=ACCEPT SPECIAL-USE IDLE UIDPLUS MOVE MULTIAPPEND APPENDLIMIT=" +
+      "UTF8=ACCEPT SPECIAL-USE IDLE UIDPLUS MOVE MULTIAPPEND ESEARCH SEARCHRES APPENDLIMIT=" +
       std::to_string(settings_.max_message);
   if (state_ == State::not_authenticated) {
     if (!connection_.stream.is_tls() && settings_.tls) caps += " STARTTLS";

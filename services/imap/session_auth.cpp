@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
+#include "base/ascii.hpp"
 #include "net/errors.hpp"
 #include "rpc/client.hpp"
 #include "rpc/status.hpp"
@@ -61,9 +62,7 @@ awaitable<bool> Session::login(const Command& c, Reader& args) {
 awaitable<bool> Session::authenticate(const Command& c, Reader& args) {
   auto mechanism = args.atom();
   if (!mechanism) co_return co_await tagged(c, "BAD", "AUTHENTICATE needs a mechanism");
-  std::string name = *mechanism;
-  for (auto& ch : name)
-    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  const auto name = ascii_upper(*mechanism);
   if (name != "PLAIN") co_return co_await tagged(c, "NO", "[CANNOT] Only PLAIN is supported");
   if (!login_allowed())
     co_return co_await tagged(c, "NO", "[PRIVACYREQUIRED] Use STARTTLS or port 993 first");

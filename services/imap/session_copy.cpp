@@ -26,7 +26,7 @@ std::string refusal(const Error& error) {
 awaitable<bool> Session::copy(const Command& c, Reader& args, bool by_uid, bool move) {
   const std::string verb = std::string(by_uid ? "UID " : "") + (move ? "MOVE" : "COPY");
   auto set = parse_sequence_set(args);
-  if (!set || set->saved || !args.sp())
+  if (!set || !args.sp())
     co_return co_await tagged(c, "BAD", verb + " needs a sequence set and a mailbox");
   auto name = args.astring();
   if (!name || !args.at_end())

@@ -64,6 +64,22 @@ awaitable<Result<Session::Snapshot>> Session::load_uids(std::uint64_t mailbox_id
   co_return snapshot;
 }
 
+awaitable<Result<std::vector<v1::MessageRecord>>> Session::list_records(
+    const v1::ListMessagesRequest& request) {
+  auto reader =
+      rpc::server_stream(settings_.store->messages->async(), &v1::Messages::Stub::async::List,
+                         request, {.timeout = settings_.store_timeout});
+  std::vector<v1::MessageRecord> records;
+  for (;;) {
+    auto batch = co_await reader->next();
+    if (!batch) co_return batch.error();
+    if (!*batch) break;
+    for (auto& m : *(*batch)->mutable_messages())
+      records.push_back(std::move(m));
+  }
+  co_return records;
+}
+
 // One body item of one message ("BODY[1] {n}\r\n..."), read through GetBody. A part the
 // message does not have is an empty string (what Dovecot answers too).
 awaitable<Result<std::string>> Session::body_item(std::uint32_t uid, const FetchItem& item) {
@@ -126,7 +142,7 @@ awaitable<Result<std::string>> Session::body_item(std::uint32_t uid, const Fetch
 
 awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
   auto set = parse_sequence_set(args);
-  if (!set || set->saved || !args.sp())
+  if (!set || !args.sp())
     co_return co_await tagged(c, "BAD", "FETCH needs a sequence set and items");
   auto items = parse_fetch_items(args);
   if (!items) co_return co_await tagged(c, "BAD", items.error().message);
@@ -156,17 +172,11 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
     if (item.kind == FetchKind::body || item.kind == FetchKind::body_structure)
       list.add_fields(v1::MESSAGE_FIELD_BODY_STRUCTURE);
   }
+  auto listed = co_await list_records(list);
+  if (!listed) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
   std::map<std::uint32_t, v1::MessageRecord> records;
-  auto reader =
-      rpc::server_stream(settings_.store->messages->async(), &v1::Messages::Stub::async::List, list,
-                         {.timeout = settings_.store_timeout});
-  for (;;) {
-    auto batch = co_await reader->next();
-    if (!batch) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
-    if (!*batch) break;
-    for (auto& m : *(*batch)->mutable_messages())
-      records.emplace(m.uid(), std::move(m));
-  }
+  for (auto& m : *listed)
+    records.emplace(m.uid(), std::move(m));
 
   if (mark_seen) {
     std::vector<std::uint32_t> unseen;

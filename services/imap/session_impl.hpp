@@ -37,6 +37,10 @@ struct Selected {
   // UIDs expunged by others while EXPUNGE could not be sent (during FETCH, STORE, SEARCH): still
   // numbered until the next command that may report them (RFC 9051 §7.5.1).
   std::set<std::uint32_t> gone;
+  // The UIDs of the last SEARCH ... RETURN (SAVE), ascending: "$" (RFC 5182).
+  std::vector<std::uint32_t> saved;
+  // Messages this session is the first to see (\Recent, RFC 3501 §2.3.2).
+  std::set<std::uint32_t> recent;
   // Modseqs of flag changes this session made and already reported with its own FETCH replies.
   std::set<std::uint64_t> own;
 };
@@ -82,6 +86,9 @@ class Session {
     std::uint64_t highest_modseq = 0;
   };
   awaitable<Result<Snapshot>> load_uids(std::uint64_t mailbox_id);
+  // Every record a List request yields, gathered from its batches.
+  awaitable<Result<std::vector<store::v1::MessageRecord>>> list_records(
+      const store::v1::ListMessagesRequest& request);
 
   // session_store.cpp
   awaitable<bool> store(const Command& c, Reader& args, bool by_uid);
@@ -92,6 +99,11 @@ class Session {
   // (msn, uid) of the existing messages a set names, ascending.
   std::vector<std::pair<std::uint32_t, std::uint32_t>> targets(const SequenceSet& set,
                                                                bool by_uid) const;
+
+  // session_search.cpp
+  awaitable<bool> search(const Command& c, Reader& args, bool by_uid);
+  // The raw header (or whole message) of one message of the selected mailbox.
+  awaitable<Result<std::string>> read_piece(std::uint32_t uid, bool header_only);
 
   // session_tree.cpp
   awaitable<bool> create(const Command& c, Reader& args);
@@ -149,6 +161,7 @@ class Session {
   std::uint64_t account_id_ = 0;
   std::optional<Selected> selected_;
   bool utf8_ = false;  // UTF8=ACCEPT or IMAP4rev2 enabled: names in UTF-8
+  bool rev2_ = false;  // IMAP4rev2 enabled: SEARCH answers with ESEARCH (RFC 9051 §7.3.4)
   int failed_logins_ = 0;
   // APPEND's message literal, announced but not read yet (read_command leaves it to append()).
   std::optional<LiteralHeader> append_literal_;

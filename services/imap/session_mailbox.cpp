@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/ascii.hpp"
 #include "imap/mutf7.hpp"
 #include "response.hpp"
 #include "rpc/client.hpp"
@@ -46,9 +47,7 @@ bool matches(std::string_view pattern, std::string_view name) {
 // "INBOX" is case-insensitive (RFC 9051 §5.1); other names are compared exactly.
 std::string canonical_inbox(std::string name) {
   if (name.size() >= 5) {
-    std::string head = name.substr(0, 5);
-    for (auto& c : head)
-      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const auto head = ascii_upper(name.substr(0, 5));
     if (head == "INBOX" && (name.size() == 5 || name[5] == '/')) name.replace(0, 5, "INBOX");
   }
   return name;
@@ -140,8 +139,9 @@ awaitable<bool> Session::list(const Command& c, Reader& args, bool lsub) {
   std::string full = *reference;
   if (!full.empty() && full.back() != '/') full += '/';
   full += *pattern;
+  // A pattern that is not valid modified UTF-7 matches no mailbox name: an empty answer.
   auto decoded = utf8_ ? Result<std::string>(full) : mutf7_to_utf8(full);
-  if (!decoded) co_return co_await tagged(c, "BAD", "Pattern is not valid modified UTF-7");
+  if (!decoded) co_return co_await complete(c, "", kind + " completed");
   const auto wanted = canonical_inbox(*decoded);
   auto tree = co_await mailboxes(false);
   if (!tree) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
@@ -162,9 +162,7 @@ awaitable<bool> Session::status(const Command& c, Reader& args) {
       [&]() -> Status {
         auto item = args.atom();
         if (!item) return item.error();
-        std::string upper = *item;
-        for (auto& ch : upper)
-          ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        const auto upper = ascii_upper(*item);
         static const std::vector<std::string> kKnown = {"MESSAGES",    "RECENT",       "UIDNEXT",
                                                         "UIDVALIDITY", "UNSEEN",       "DELETED",
                                                         "SIZE",        "HIGHESTMODSEQ"};

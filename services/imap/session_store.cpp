@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/ascii.hpp"
 #include "fetch_format.hpp"
 #include "flag_list.hpp"
 #include "imap/sequence_set.hpp"
@@ -15,18 +16,21 @@ namespace {
 
 namespace v1 = store::v1;
 
-std::string upper(std::string text) {
-  for (auto& c : text)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
-
 }  // namespace
 
 std::vector<std::pair<std::uint32_t, std::uint32_t>> Session::targets(const SequenceSet& set,
                                                                       bool by_uid) const {
   const auto& uids = selected_->uids;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+  if (set.saved) {
+    // "$": the saved SEARCH result, as UIDs whatever the command (RFC 5182 §2.1).
+    for (auto uid : selected_->saved) {
+      auto it = std::lower_bound(uids.begin(), uids.end(), uid);
+      if (it != uids.end() && *it == uid)
+        out.emplace_back(static_cast<std::uint32_t>(it - uids.begin()) + 1, uid);
+    }
+    return out;
+  }
   if (by_uid) {
     const auto largest = uids.empty() ? 0 : uids.back();
     for (auto [first, last] : resolve(set, largest)) {
@@ -46,12 +50,12 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> Session::targets(const Sequ
 awaitable<bool> Session::store(const Command& c, Reader& args, bool by_uid) {
   if (selected_->read_only) co_return co_await tagged(c, "NO", "[READ-ONLY] Mailbox is read-only");
   auto set = parse_sequence_set(args);
-  if (!set || set->saved || !args.sp())
+  if (!set || !args.sp())
     co_return co_await tagged(c, "BAD", "STORE needs a sequence set, an item and flags");
   auto item = args.atom();
   if (!item || !args.sp())
     co_return co_await tagged(c, "BAD", "STORE needs a sequence set, an item and flags");
-  auto name = upper(*item);
+  auto name = ascii_upper(*item);
   v1::StoreFlagsRequest request;
   request.set_account_id(account_id_);
   request.set_mailbox_id(selected_->mailbox_id);

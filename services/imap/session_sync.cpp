@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/ascii.hpp"
 #include "fetch_format.hpp"
 #include "rpc/client.hpp"
 #include "session_impl.hpp"
@@ -112,19 +113,13 @@ awaitable<Result<std::string>> Session::updates(bool expunge_allowed) {
     list.set_account_id(account_id_);
     list.set_mailbox_id(sel.mailbox_id);
     *list.mutable_uids() = to_uid_set(known);
-    auto reader =
-        rpc::server_stream(settings_.store->messages->async(), &v1::Messages::Stub::async::List,
-                           list, {.timeout = settings_.store_timeout});
-    for (;;) {
-      auto batch = co_await reader->next();
-      if (!batch) co_return batch.error();
-      if (!*batch) break;
-      for (const auto& m : (*batch)->messages()) {
-        const auto msn = msn_of(sel.uids, m.uid());
-        if (msn == 0) continue;
-        out += "* " + std::to_string(msn) + " FETCH (UID " + std::to_string(m.uid()) + " FLAGS " +
-               format_flags(m.flags()) + ")\r\n";
-      }
+    auto listed = co_await list_records(list);
+    if (!listed) co_return listed.error();
+    for (const auto& m : *listed) {
+      const auto msn = msn_of(sel.uids, m.uid());
+      if (msn == 0) continue;
+      out += "* " + std::to_string(msn) + " FETCH (UID " + std::to_string(m.uid()) + " FLAGS " +
+             format_flags(m.flags()) + ")\r\n";
     }
   }
   sel.modseq = std::max(sel.modseq, changes.highest_modseq);
@@ -189,10 +184,7 @@ awaitable<bool> Session::idle(const Command& c) {
   co_await asio::post(executor, asio::use_awaitable);
   if (!alive) co_return true;
   if (!*line) co_return co_await handle_read_error(line->error());
-  std::string done = **line;
-  for (auto& ch : done)
-    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  if (done != "DONE") co_return co_await tagged(c, "BAD", "Expected DONE");
+  if (ascii_upper(**line) != "DONE") co_return co_await tagged(c, "BAD", "Expected DONE");
   co_return co_await complete(c, "", "IDLE terminated");
 }
 

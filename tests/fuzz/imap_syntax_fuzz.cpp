@@ -8,6 +8,7 @@
 #include "imap/literal.hpp"
 #include "imap/mutf7.hpp"
 #include "imap/reader.hpp"
+#include "imap/search_keys.hpp"
 #include "imap/sequence_set.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -29,6 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   {
     Reader r(wire);
     (void)parse_fetch_items(r);
+  }
+  {
+    Reader r(wire);
+    (void)parse_search(r);
   }
   (void)trailing_literal(wire);
   if (auto utf8 = mutf7_to_utf8(wire)) {

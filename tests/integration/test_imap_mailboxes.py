@@ -95,6 +95,48 @@ class ImapChanges(Served, unittest.TestCase):
         self.assertNotIn(b'"/" Old', b" ".join(c.lsub()[1]))
         c.logout()
 
+    def test_search_keys_and_esearch(self):
+        c = self.client()
+        self.assertEqual(c.create("Search")[0], "OK")
+        report = (b"From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.de>\r\nTo: ann@example.test\r\n"
+                  b"Subject: Quarterly report\r\nDate: Mon, 13 Nov 2023 10:00:00 +0100\r\n"
+                  b"X-Project: apollo\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                  b"Content-Transfer-Encoding: base64\r\n\r\nR3LDvMOfZSBhdXMgTcO8bmNoZW4=\r\n")
+        c.append("Search", "(\\Flagged)", '"14-Nov-2023 09:00:00 +0000"', report)
+        c.append("Search", "(\\Seen $Done)", '"01-Jan-2024 09:00:00 +0000"', MESSAGE)
+        c.select("Search")
+        def uids(*criteria):
+            typ, data = c.uid("SEARCH", *criteria)
+            self.assertEqual(typ, "OK", criteria)
+            return data[0].decode()
+        self.assertEqual(uids("ALL"), "1 2")
+        c.literal = "J\u00fcrgen".encode()  # 8-bit text travels as a literal
+        self.assertEqual(uids("CHARSET", "UTF-8", "FROM"), "1")
+        self.assertEqual(uids("SUBJECT", "QUARTERLY"), "1")
+        self.assertEqual(uids("HEADER", "X-Project", "apol"), "1")
+        self.assertEqual(uids("BODY", "aus"), "1")  # base64 body decoded
+        self.assertEqual(uids("FLAGGED"), "1")
+        self.assertEqual(uids("UNSEEN"), "1")
+        self.assertEqual(uids("KEYWORD", "$Done"), "2")
+        self.assertEqual(uids("SENTON", "13-Nov-2023"), "1")
+        self.assertEqual(uids("SINCE", "1-Dec-2023"), "2")
+        self.assertEqual(uids("OR", "FLAGGED", "SEEN", "NOT", "UID", "2"), "1")
+        self.assertEqual(uids("LARGER", "200"), "1")
+        raw = self.raw()
+        raw.command(b"e0 LOGIN ann@example.test pw")
+        raw.command(b"e1 SELECT Search")
+        raw.command(b"e2 SEARCH RETURN (MIN MAX COUNT) ALL")
+        self.assertEqual(raw.lines[-2], b'* ESEARCH (TAG "e2") MIN 1 MAX 2 COUNT 2')
+        raw.command(b"e3 SEARCH RETURN (SAVE) FLAGGED")  # SAVE alone: no ESEARCH (RFC 5182)
+        self.assertEqual(raw.lines[-2], b"e2 OK SEARCH completed")
+        raw.command(b"e4 FETCH $ (UID)")
+        self.assertEqual(raw.lines[-2], b"* 1 FETCH (UID 1)")
+        raw.close()
+        typ, data = c.search("BADCHARSET-X", "ALL")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[BADCHARSET", data[0])
+        c.logout()
+
     def raw(self):
         return RawClient(self.port)
 
