@@ -108,10 +108,13 @@ std::string first_comment(std::string_view text) {
 void split_addr_spec(std::string_view spec, Address& address) {
   std::string s = strip_comments(spec);
   std::string_view view = trim(s);
-  // obs-route "@a,@b:user@host": the route is dropped.
+  // obs-route "@a,@b:user@host": kept apart, IMAP reports it as addr-adl (RFC 3501 §7.4.2).
   if (!view.empty() && view.front() == '@') {
     const auto colon = view.find(':');
-    if (colon != std::string_view::npos) view = view.substr(colon + 1);
+    if (colon != std::string_view::npos) {
+      address.route = std::string(trim(view.substr(0, colon)));
+      view = view.substr(colon + 1);
+    }
   }
   const auto at = view.rfind('@');
   if (at == std::string_view::npos) {

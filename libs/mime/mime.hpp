@@ -22,6 +22,7 @@ struct Address {
   std::string local_part;  // IMAP addr-mailbox
   std::string domain;      // IMAP addr-host
   std::string group;       // the RFC 5322 group this mailbox is in ("" = none)
+  std::string route;       // obsolete source route "@a,@b" (RFC 5322 §4.4): IMAP addr-adl
 };
 
 // The IMAP ENVELOPE fields (RFC 9051 §7.5.2).

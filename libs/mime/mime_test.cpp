@@ -242,3 +242,15 @@ TEST_CASE("HTML-only preview has no tags, scripts or entities") {
       "<html><style>p{}</style><script>x()</script><p>Fish &amp; chips</p>&nbsp;now</html>";
   CHECK(mime::parse(raw).preview == "Fish & chips now");
 }
+
+TEST_CASE("an obsolete source route is kept for IMAP addr-adl") {
+  const std::string raw = "From: <@route:user@domain>\r\nTo: Ann <@a,@b:ann@x.org>\r\n\r\n";
+  const auto m = mime::parse(raw);
+  REQUIRE(m.envelope.from.size() == 1);
+  CHECK(m.envelope.from[0].route == "@route");
+  CHECK(m.envelope.from[0].local_part == "user");
+  CHECK(m.envelope.from[0].domain == "domain");
+  REQUIRE(m.envelope.to.size() == 1);
+  CHECK(m.envelope.to[0].route == "@a,@b");
+  CHECK(m.envelope.to[0].name == "Ann");
+}

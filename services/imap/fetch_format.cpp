@@ -29,8 +29,8 @@ std::string addresses(const google::protobuf::RepeatedPtrField<v1::Address>& lis
       if (!group.empty()) out += "(NIL NIL " + imap_string(group) + " NIL)";
     }
     if (a.local_part().empty() && a.domain().empty() && !group.empty()) continue;
-    out += "(" + nstring(a.raw_name()) + " NIL " + nstring(a.local_part()) + " " +
-           nstring(a.domain()) + ")";
+    out += "(" + nstring(a.raw_name()) + " " + nstring(a.route()) + " " + nstring(a.local_part()) +
+           " " + nstring(a.domain()) + ")";
   }
   if (!group.empty()) out += "(NIL NIL NIL NIL)";
   return out + ")";
@@ -102,7 +102,7 @@ std::string format_body(const v1::BodyPart& part, bool extended) {
   return out + ")";
 }
 
-std::string format_flags(const v1::Flags& flags) {
+std::string format_flags(const v1::Flags& flags, bool recent) {
   std::string out = "(";
   auto add = [&](std::string_view flag) {
     if (out.size() > 1) out += " ";
@@ -131,6 +131,7 @@ std::string format_flags(const v1::Flags& flags) {
   }
   for (const auto& keyword : flags.keywords())
     add(keyword);
+  if (recent) add("\\Recent");
   return out + ")";
 }
 

@@ -58,8 +58,14 @@ awaitable<Result<Session::Snapshot>> Session::load_uids(std::uint64_t mailbox_id
     if (!*batch) break;
     // The listing's start: later changes come again through the change log, and are merged.
     if (snapshot.highest_modseq == 0) snapshot.highest_modseq = (*batch)->highest_modseq();
-    for (const auto& m : (*batch)->messages())
+    for (const auto& m : (*batch)->messages()) {
       snapshot.uids.push_back(m.uid());
+      const auto& system = m.flags().system();
+      if (snapshot.first_unseen == 0 &&
+          std::find(system.begin(), system.end(), v1::SYSTEM_FLAG_SEEN) == system.end())
+        snapshot.first_unseen = m.uid();
+      snapshot.keywords.insert(m.flags().keywords().begin(), m.flags().keywords().end());
+    }
   }
   co_return snapshot;
 }
@@ -206,6 +212,7 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
     auto found = records.find(uid);
     if (found == records.end()) continue;  // expunged by another session meanwhile
     const auto& m = found->second;
+    std::string announced;  // FLAGS naming a new keyword, sent before this FETCH
     std::string out = "* " + std::to_string(msn) + " FETCH (";
     bool first = true;
     auto add = [&](const std::string& text) {
@@ -219,7 +226,8 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
           add("UID " + std::to_string(uid));
           break;
         case FetchKind::flags:
-          add("FLAGS " + format_flags(m.flags()));
+          announced = announce_keywords(m.flags());
+          add(flags_item(uid, m.flags()));
           flags_sent = true;
           break;
         case FetchKind::internal_date:
@@ -252,9 +260,12 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
         }
       }
     }
-    if (mark_seen && !flags_sent) add("FLAGS " + format_flags(m.flags()));
+    if (mark_seen && !flags_sent) {
+      announced = announce_keywords(m.flags());
+      add(flags_item(uid, m.flags()));
+    }
     out += ")\r\n";
-    if (!co_await send(out)) co_return false;
+    if (!co_await send(announced + out)) co_return false;
   }
   co_return co_await complete(c, "", done);
 }

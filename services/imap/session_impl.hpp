@@ -41,6 +41,8 @@ struct Selected {
   std::vector<std::uint32_t> saved;
   // Messages this session is the first to see (\Recent, RFC 3501 §2.3.2).
   std::set<std::uint32_t> recent;
+  // Keywords the client was told of in the last FLAGS response (RFC 9051 §7.3.5).
+  std::set<std::string> keywords;
   // Modseqs of flag changes this session made and already reported with its own FETCH replies.
   std::set<std::uint64_t> own;
 };
@@ -84,6 +86,8 @@ class Session {
   struct Snapshot {
     std::vector<std::uint32_t> uids;
     std::uint64_t highest_modseq = 0;
+    std::set<std::string> keywords;  // every keyword a message carries
+    std::uint32_t first_unseen = 0;  // UID of the first message without \\Seen (0 = none)
   };
   awaitable<Result<Snapshot>> load_uids(std::uint64_t mailbox_id);
   // Every record a List request yields, gathered from its batches.
@@ -140,6 +144,21 @@ class Session {
   awaitable<bool> idle(const Command& c);
   // Drops the selection after the mailbox vanished under it.
   awaitable<bool> mailbox_gone();
+
+  // session_flags.cpp
+  // Moves the \\Recent mark past `up_to` (EXAMINE: only reads it) and adds the UIDs from the
+  // first unclaimed one up to `up_to` to the session's recent set (RFC 3501 §2.3.2).
+  awaitable<Status> claim_recent(std::uint32_t up_to);
+  // STATUS RECENT: the messages no session has claimed yet.
+  awaitable<Result<std::uint64_t>> count_recent(const store::v1::Mailbox& mailbox);
+  // "* n RECENT" for IMAP4rev1 clients; IMAP4rev2 has no RECENT response (RFC 9051 App. E).
+  std::string recent_response();
+  // "FLAGS (...)" of one message as this client sees it (\\Recent only for IMAP4rev1).
+  std::string flags_item(std::uint32_t uid, const store::v1::Flags& flags) const;
+  // The FLAGS and PERMANENTFLAGS responses, sent again before a FETCH that shows a keyword the
+  // client was not told of (RFC 9051 §7.3.5); empty when all of `flags` are known.
+  std::string announce_keywords(const store::v1::Flags& flags);
+  std::string flags_responses() const;
 
   // session_mailbox.cpp
   awaitable<bool> list(const Command& c, Reader& args, bool lsub);

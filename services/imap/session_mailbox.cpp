@@ -3,6 +3,7 @@
 // (§6.3.2-3, HIGHESTMODSEQ RFC 7162), UNSELECT (RFC 3691) and CLOSE (§6.4.1).
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include "base/ascii.hpp"
 #include "imap/mutf7.hpp"
@@ -78,6 +79,11 @@ std::string attributes(const v1::Mailbox& m, bool lsub) {
   return "(" + joined + ")";
 }
 
+bool subscribed(const v1::ListMailboxesReply& tree, const std::string& path) {
+  return std::any_of(tree.mailboxes().begin(), tree.mailboxes().end(),
+                     [&](const auto& m) { return m.path() == path && m.subscribed(); });
+}
+
 // The NO text for a mailbox that could not be found: missing (RFC 5530 NONEXISTENT) or the
 // store unreachable (UNAVAILABLE).
 std::string no_mailbox_text(const Error& error) {
@@ -146,10 +152,22 @@ awaitable<bool> Session::list(const Command& c, Reader& args, bool lsub) {
   auto tree = co_await mailboxes(false);
   if (!tree) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
   std::string out;
+  std::set<std::string> parents;  // LSUB: unsubscribed parents already answered
   for (const auto& m : tree->mailboxes()) {
     if (lsub && !m.subscribed()) continue;
-    if (!matches(wanted, m.path())) continue;
-    out += "* " + kind + " " + attributes(m, lsub) + " \"/\" " + wire_name(m.path()) + "\r\n";
+    if (matches(wanted, m.path())) {
+      out += "* " + kind + " " + attributes(m, lsub) + " \"/\" " + wire_name(m.path()) + "\r\n";
+      continue;
+    }
+    if (!lsub) continue;
+    // RFC 3501 §6.3.9: "foo/bar" subscribed, "foo" not, LSUB "%" answers foo with \Noselect.
+    for (auto cut = m.path().find('/'); cut != std::string::npos;
+         cut = m.path().find('/', cut + 1)) {
+      const auto parent = m.path().substr(0, cut);
+      if (!matches(wanted, parent) || subscribed(*tree, parent) || !parents.insert(parent).second)
+        continue;
+      out += "* LSUB (\\Noselect) \"/\" " + wire_name(parent) + "\r\n";
+    }
   }
   co_return co_await send(out + c.tag + " OK " + kind + " completed\r\n");
 }
@@ -180,11 +198,19 @@ awaitable<bool> Session::status(const Command& c, Reader& args) {
     co_return co_await tagged(c, "NO", why);
   }
   const auto& s = mailbox->status();
+  std::uint64_t recent = 0;
+  if (std::find(items.begin(), items.end(), "RECENT") != items.end()) {
+    auto counted = co_await count_recent(*mailbox);
+    if (!counted) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+    recent = *counted;
+  }
   std::string values;
   for (const auto& item : items) {
     std::uint64_t value = 0;
     if (item == "MESSAGES")
       value = s.messages();
+    else if (item == "RECENT")
+      value = recent;
     else if (item == "UIDNEXT")
       value = s.uid_next();
     else if (item == "UIDVALIDITY")
@@ -225,23 +251,33 @@ awaitable<bool> Session::select(const Command& c, Reader& args, bool read_only) 
   const auto& s = mailbox->status();
   auto snapshot = co_await load_uids(mailbox->mailbox_id());
   if (!snapshot) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
-  std::string out;
-  out += "* " + std::to_string(snapshot->uids.size()) + " EXISTS\r\n";
-  out += "* 0 RECENT\r\n";  // \Recent is not kept (IMAP4rev2 drops it)
-  out += "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n";
-  out += read_only ? "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n"
-                   : "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
-                     "Flags and keywords are kept\r\n";
-  out += "* OK [UIDVALIDITY " + std::to_string(s.uid_validity()) + "] UIDs valid\r\n";
-  out += "* OK [UIDNEXT " + std::to_string(s.uid_next()) + "] Predicted next UID\r\n";
-  out += "* LIST " + attributes(*mailbox, false) + " \"/\" " + wire_name(mailbox->path()) + "\r\n";
   selected_.emplace();
   selected_->mailbox_id = mailbox->mailbox_id();
   selected_->name = mailbox->path();
   selected_->read_only = read_only;
   selected_->uids = std::move(snapshot->uids);
   selected_->modseq = snapshot->highest_modseq;
+  selected_->keywords = std::move(snapshot->keywords);
+  if (!selected_->uids.empty()) {
+    if (auto claimed = co_await claim_recent(selected_->uids.back()); !claimed) {
+      selected_.reset();
+      co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+    }
+  }
   state_ = State::selected;
+  std::string out;
+  out += "* " + std::to_string(selected_->uids.size()) + " EXISTS\r\n";
+  out += recent_response();
+  out += flags_responses();
+  // RFC 3501 §6.3.1: the first unseen message's number (IMAP4rev2 dropped it, RFC 9051 App. E).
+  if (snapshot->first_unseen != 0 && !rev2_) {
+    const auto& uids = selected_->uids;
+    const auto at = std::lower_bound(uids.begin(), uids.end(), snapshot->first_unseen);
+    out += "* OK [UNSEEN " + std::to_string(at - uids.begin() + 1) + "] First unseen\r\n";
+  }
+  out += "* OK [UIDVALIDITY " + std::to_string(s.uid_validity()) + "] UIDs valid\r\n";
+  out += "* OK [UIDNEXT " + std::to_string(s.uid_next()) + "] Predicted next UID\r\n";
+  out += "* LIST " + attributes(*mailbox, false) + " \"/\" " + wire_name(mailbox->path()) + "\r\n";
   co_return co_await send(out + c.tag + (read_only ? " OK [READ-ONLY] " : " OK [READ-WRITE] ") +
                           (read_only ? "EXAMINE" : "SELECT") + " completed\r\n");
 }

@@ -94,7 +94,8 @@ awaitable<bool> Session::store(const Command& c, Reader& args, bool by_uid) {
       auto it = std::lower_bound(selected_->uids.begin(), selected_->uids.end(), state.uid());
       if (it == selected_->uids.end() || *it != state.uid()) continue;
       const auto msn = static_cast<std::uint32_t>(it - selected_->uids.begin()) + 1;
-      out += "* " + std::to_string(msn) + " FETCH (FLAGS " + format_flags(state.flags()) +
+      out += announce_keywords(state.flags());
+      out += "* " + std::to_string(msn) + " FETCH (" + flags_item(state.uid(), state.flags()) +
              (by_uid ? " UID " + std::to_string(state.uid()) : "") + ")\r\n";
     }
   }

@@ -102,7 +102,14 @@ awaitable<Result<std::string>> Session::updates(bool expunge_allowed) {
     if (std::binary_search(changes.expunged.begin(), changes.expunged.end(), uid)) continue;
     if (sel.uids.empty() || uid > sel.uids.back()) sel.uids.push_back(uid);
   }
-  if (sel.uids.size() != before) out += "* " + std::to_string(sel.uids.size()) + " EXISTS\r\n";
+  if (sel.uids.size() != before) {
+    out += "* " + std::to_string(sel.uids.size()) + " EXISTS\r\n";
+    // The new messages are \\Recent for this session if no other session saw them first.
+    // \\Recent is advisory: if the store cannot be reached, these are simply not recent.
+    auto claimed = co_await claim_recent(sel.uids.back());
+    (void)claimed;
+    out += recent_response();
+  }
   // Flags others changed on messages the client already knew.
   std::vector<std::uint32_t> known;
   for (auto uid : changes.flagged)
@@ -118,8 +125,9 @@ awaitable<Result<std::string>> Session::updates(bool expunge_allowed) {
     for (const auto& m : *listed) {
       const auto msn = msn_of(sel.uids, m.uid());
       if (msn == 0) continue;
-      out += "* " + std::to_string(msn) + " FETCH (UID " + std::to_string(m.uid()) + " FLAGS " +
-             format_flags(m.flags()) + ")\r\n";
+      out += announce_keywords(m.flags());
+      out += "* " + std::to_string(msn) + " FETCH (UID " + std::to_string(m.uid()) + " " +
+             flags_item(m.uid(), m.flags()) + ")\r\n";
     }
   }
   sel.modseq = std::max(sel.modseq, changes.highest_modseq);

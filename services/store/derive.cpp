@@ -9,6 +9,7 @@ void convert(const mime::Address& in, v1::Address& out) {
   out.set_name(in.name);
   out.set_raw_name(in.raw_name);
   out.set_local_part(in.local_part);
+  out.set_route(in.route);
   out.set_domain(in.domain);
   out.set_group(in.group);
 }

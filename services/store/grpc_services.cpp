@@ -110,6 +110,12 @@ grpc::Status MailboxesService::SetSubscribed(grpc::ServerContext*,
   return answer(ops_.subscribe(*request), reply);
 }
 
+grpc::Status MailboxesService::ClaimRecent(grpc::ServerContext*,
+                                           const v1::ClaimRecentRequest* request,
+                                           v1::ClaimRecentReply* reply) {
+  return answer(ops_.claim_recent(*request), reply);
+}
+
 grpc::Status ChangesService::ListChanges(grpc::ServerContext*,
                                          const v1::ListChangesRequest* request,
                                          v1::ListChangesReply* reply) {

@@ -61,6 +61,8 @@ class MailboxesService final : public v1::Mailboxes::Service {
                              v1::DeleteMailboxReply* reply) override;
   grpc::Status SetSubscribed(grpc::ServerContext*, const v1::SetSubscribedRequest* request,
                              v1::SetSubscribedReply* reply) override;
+  grpc::Status ClaimRecent(grpc::ServerContext*, const v1::ClaimRecentRequest* request,
+                           v1::ClaimRecentReply* reply) override;
 
  private:
   MailboxOps ops_;

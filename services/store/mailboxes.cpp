@@ -375,4 +375,30 @@ Result<v1::SetSubscribedReply> MailboxOps::subscribe(const v1::SetSubscribedRequ
   return v1::SetSubscribedReply();
 }
 
+Result<v1::ClaimRecentReply> MailboxOps::claim_recent(const v1::ClaimRecentRequest& request) {
+  v1::ClaimRecentReply reply;
+  if (request.peek()) {
+    v1::GetMailboxStatusRequest ask;
+    ask.set_account_id(request.account_id());
+    ask.mutable_mailbox()->set_mailbox_id(request.mailbox_id());
+    auto current = status(ask);
+    if (!current) return current.error();
+    reply.set_first_recent_uid(std::max<std::uint32_t>(current->recent_uid(), 1));
+    return reply;
+  }
+  auto txn = Txn::begin(context_, request.account_id());
+  if (!txn) return txn.error();
+  auto& account = (*txn)->account(request.account_id());
+  auto record = account.edit_mailbox(request.mailbox_id());
+  if (!record) return record.error();
+  auto* status = (*record)->mutable_status();
+  const auto first = std::max<std::uint32_t>(status->recent_uid(), 1);
+  reply.set_first_recent_uid(first);
+  if (request.up_to_uid() < first) return reply;  // nothing new to claim
+  status->set_recent_uid(request.up_to_uid() + 1);
+  account.force_write();  // not a change of mail state: no modseq
+  if (auto committed = (*txn)->commit(); !committed) return committed.error();
+  return reply;
+}
+
 }  // namespace tessera::store

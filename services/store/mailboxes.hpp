@@ -41,6 +41,7 @@ class MailboxOps {
   Result<v1::Mailbox> rename(const v1::RenameMailboxRequest& request);
   Result<v1::DeleteMailboxReply> remove(const v1::DeleteMailboxRequest& request);
   Result<v1::SetSubscribedReply> subscribe(const v1::SetSubscribedRequest& request);
+  Result<v1::ClaimRecentReply> claim_recent(const v1::ClaimRecentRequest& request);
 
  private:
   Context& context_;

@@ -151,10 +151,19 @@ TEST_CASE("Copy and Move return UID maps and keep counts and quota exact") {
   auto state = read_account_state(*f.db, 1);
   CHECK((*state)->message_count() == 7);
 
+  // RFC 6851 §3.3 lets a client move messages to the mailbox they are in: they get new UIDs.
   copy.mutable_target()->set_mailbox_id(inbox);
+  *copy.mutable_uids() = uids(2, 2);
   auto same = f.messages.copy(copy, true);
-  REQUIRE_FALSE(same);
-  CHECK(same.error().code == "rpc.INVALID_ARGUMENT");
+  REQUIRE(same);
+  REQUIRE(same->uids_size() == 1);
+  CHECK(same->uids(0).destination_uid() == 5);
+  CHECK(f.status(1, inbox).messages() == 2);
+  const auto after = f.list(1, inbox);
+  REQUIRE(after.size() == 2);
+  CHECK(after[0].uid() == 3);
+  CHECK(after[1].uid() == 5);
+  CHECK((*read_account_state(*f.db, 1))->message_count() == 7);
 }
 
 TEST_CASE("A write that would pass the quota is refused with RESOURCE_EXHAUSTED") {
@@ -554,4 +563,32 @@ TEST_CASE("mailbox names: empty, delimiter, over 255 bytes and bad UTF-8 are ref
   }
   create.set_name("Entwürfe");
   CHECK(f.mailboxes.create(create));
+}
+
+TEST_CASE("ClaimRecent gives each UID to one session only, peek moves nothing (RFC 3501 2.3.2)") {
+  Fixture f;
+  f.add_account(1);
+  const auto inbox = f.role(1, v1::MAILBOX_ROLE_INBOX);
+  REQUIRE(f.append(1, inbox, message("one")));
+  REQUIRE(f.append(1, inbox, message("two")));
+  v1::ClaimRecentRequest claim;
+  claim.set_account_id(1);
+  claim.set_mailbox_id(inbox);
+  claim.set_up_to_uid(2);
+  claim.set_peek(true);
+  auto peeked = f.mailboxes.claim_recent(claim);
+  REQUIRE(peeked);
+  CHECK(peeked->first_recent_uid() == 1);
+  const auto before = f.status(1, inbox).highest_modseq();
+  claim.set_peek(false);
+  auto first = f.mailboxes.claim_recent(claim);
+  REQUIRE(first);
+  CHECK(first->first_recent_uid() == 1);  // this session sees UIDs 1..2 as \Recent
+  auto second = f.mailboxes.claim_recent(claim);
+  REQUIRE(second);
+  CHECK(second->first_recent_uid() == 3);  // the next session sees none
+  CHECK(f.status(1, inbox).recent_uid() == 3);
+  CHECK(f.status(1, inbox).highest_modseq() == before);  // no mail state changed
+  claim.set_mailbox_id(999);
+  CHECK(f.mailboxes.claim_recent(claim).error().code == "rpc.NOT_FOUND");
 }

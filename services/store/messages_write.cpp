@@ -224,8 +224,6 @@ Result<v1::CopyReply> MessageOps::copy(const v1::CopyRequest& request, bool move
   }
   auto target_id = account.resolve(request.target());
   if (!target_id) return target_id.error();
-  if (move && *target_id == request.mailbox_id())
-    return invalid_argument("cannot move messages to the mailbox they are in");
   auto target = account.edit_mailbox(*target_id);
   if (!target) return target.error();
   std::vector<storedb::v1::IndexRecord> picked;

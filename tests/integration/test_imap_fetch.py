@@ -29,7 +29,8 @@ class ImapFetch(Served, unittest.TestCase):
         c.select("INBOX", readonly=True)
         typ, data = c.fetch("1:*", "(UID FLAGS RFC822.SIZE)")
         self.assertEqual(typ, "OK")
-        self.assertEqual(data, [b"%d (UID %d FLAGS () RFC822.SIZE %d)" % (i, i, len(MESSAGE))
+        # EXAMINE first: nobody claimed the messages, so they are \Recent (RFC 3501 §2.3.2).
+        self.assertEqual(data, [b"%d (UID %d FLAGS (\\Recent) RFC822.SIZE %d)" % (i, i, len(MESSAGE))
                                 for i in (1, 2, 3)])
         typ, data = c.fetch("2", "(ENVELOPE)")
         self.assertEqual(data[0], (
@@ -60,12 +61,13 @@ class ImapFetch(Served, unittest.TestCase):
         self.assertTrue(literals[1].startswith(b"Content-Type: application/pdf"))
         self.assertEqual(literals[2], b"%PDF-")
         self.assertEqual(literals[3], b"From: ")
-        self.assertEqual(c.fetch("1", "FLAGS")[1], [b"1 (FLAGS ())"])  # PEEK left it unseen
+        # PEEK left it unseen; the first SELECT made it \Recent for this session.
+        self.assertEqual(c.fetch("1", "FLAGS")[1], [b"1 (FLAGS (\\Recent))"])
         typ, data = c.uid("FETCH", "2", "(BODY[TEXT])")
         self.assertEqual(typ, "OK")
         self.assertIn(b"UID 2", data[0][0])
-        self.assertIn(b"FLAGS (\\Seen)", data[1])  # a non-PEEK fetch sets and reports \Seen
-        self.assertEqual(c.fetch("2", "FLAGS")[1], [b"2 (FLAGS (\\Seen))"])
+        self.assertIn(b"FLAGS (\\Seen \\Recent)", data[1])  # a non-PEEK fetch sets and reports \Seen
+        self.assertEqual(c.fetch("2", "FLAGS")[1], [b"2 (FLAGS (\\Seen \\Recent))"])
         with self.assertRaises(imaplib.IMAP4.error) as bad:
             c.fetch("9", "FLAGS")
         self.assertIn("Invalid message sequence number", str(bad.exception))
@@ -82,12 +84,15 @@ class ImapStoreExpunge(Served, unittest.TestCase):
         c = self.client()
         c.select("INBOX")
         typ, data = c.store("1:2", "+FLAGS", "(\\Flagged $Work)")
-        self.assertEqual(data, [b"1 (FLAGS (\\Flagged $Work))", b"2 (FLAGS (\\Flagged $Work))"])
+        self.assertEqual(data, [b"1 (FLAGS (\\Flagged $Work \\Recent))",
+                                b"2 (FLAGS (\\Flagged $Work \\Recent))"])
+        # A new keyword is announced in FLAGS and PERMANENTFLAGS first (RFC 9051 §7.3.5).
+        self.assertIn(b"$Work", c.response("FLAGS")[1][-1])
         typ, data = c.store("2", "-FLAGS.SILENT", "\\Flagged")
         self.assertEqual((typ, data), ("OK", [None]))
-        self.assertEqual(c.fetch("2", "FLAGS")[1], [b"2 (FLAGS ($Work))"])
+        self.assertEqual(c.fetch("2", "FLAGS")[1], [b"2 (FLAGS ($Work \\Recent))"])
         typ, data = c.uid("STORE", "3", "FLAGS", "(\\Deleted \\Seen)")
-        self.assertEqual(data, [b"3 (FLAGS (\\Seen \\Deleted) UID 3)"])
+        self.assertEqual(data, [b"3 (FLAGS (\\Seen \\Deleted \\Recent) UID 3)"])
         with self.assertRaises(imaplib.IMAP4.error):
             c.store("1", "+FLAGS", "\\Recent")
         c.store("1", "+FLAGS", "\\Deleted")

@@ -33,7 +33,7 @@ class ImapChanges(Served, unittest.TestCase):
         uid = int(m.group(2))
         c.select("INBOX")
         typ, data = c.uid("FETCH", str(uid), "(FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
-        self.assertIn(b"FLAGS (\\Seen $Work)", data[0][0])
+        self.assertIn(b"FLAGS (\\Seen $Work \\Recent)", data[0][0])
         self.assertIn(b'INTERNALDATE "17-Jul-1996 09:44:25 +0000"', data[0][0])
         self.assertIn(b"RFC822.SIZE %d" % len(MESSAGE), data[0][0])
         self.assertEqual(data[0][1], MESSAGE)
@@ -160,14 +160,22 @@ class ImapTwoSessions(Served, unittest.TestCase):
         a.select("INBOX")
         b.select("INBOX")
         a.response("EXISTS")  # imaplib keeps untagged data until asked: drop SELECT's
+        # \Recent goes to the first session only (RFC 3501 §2.3.2); STATUS counts what is left.
+        self.assertEqual(a.response("RECENT")[1], [b"3"])
+        self.assertEqual(b.response("RECENT")[1], [b"0"])
+        other = self.client()
+        self.assertIn("RECENT 0", status(other, "INBOX", "(RECENT)"))
+        other.logout()
         # b changes flags: a hears FETCH FLAGS at its next command.
         b.store("2", "+FLAGS", "(\\Flagged)")
         a.noop()
-        self.assertIn(b"2 (UID 2 FLAGS (\\Flagged))", a.response("FETCH")[1])
-        # b appends: a hears EXISTS.
+        self.assertIn(b"2 (UID 2 FLAGS (\\Flagged \\Recent))", a.response("FETCH")[1])
+        # b appends: a hears EXISTS; b, whose APPEND reply told it first, has it as \Recent.
         b.append("INBOX", None, None, MESSAGE)
         typ, data = a.noop()
         self.assertEqual(a.response("EXISTS")[1], [b"4"])
+        self.assertEqual(a.response("RECENT")[1], [b"3"])
+        self.assertEqual(b.fetch("4", "FLAGS")[1], [b"4 (FLAGS (\\Recent))"])
         # b expunges message 1: a hears EXPUNGE 1, then numbers shift.
         b.store("1", "+FLAGS", "(\\Deleted)")
         b.expunge()
