@@ -3,6 +3,7 @@
 #include "imap/date_time.hpp"
 #include "imap/fetch_items.hpp"
 #include "imap/literal.hpp"
+#include "imap/modifiers.hpp"
 #include "imap/mutf7.hpp"
 #include "imap/reader.hpp"
 #include "imap/search_keys.hpp"
@@ -186,4 +187,45 @@ TEST_CASE("search: keys, nesting, RETURN and CHARSET, errors") {
   Reader star("UID 5:4294967295");
   CHECK(resolve(parse_search(star)->root.children[0].set, 3) ==
         std::vector<std::pair<std::uint32_t, std::uint32_t>>{{5, 4294967295U}});
+}
+
+TEST_CASE("RFC 7162 modifiers: SELECT CONDSTORE/QRESYNC, CHANGEDSINCE, UNCHANGEDSINCE") {
+  Reader select("(condstore QRESYNC (67890007 20050715194045000 41,43:211,214:541 (1:3 4:6)))");
+  auto params = parse_select_params(select);
+  REQUIRE(params);
+  CHECK(select.at_end());
+  CHECK(params->condstore);
+  REQUIRE(params->qresync);
+  CHECK(params->qresync->uid_validity == 67890007);
+  CHECK(params->qresync->modseq == 20050715194045000ULL);
+  REQUIRE(params->qresync->known_uids);
+  CHECK(params->qresync->known_uids->ranges.size() == 3);
+  Reader short_form("(QRESYNC (1 2))");
+  REQUIRE(parse_select_params(short_form));
+  Reader match_only("(QRESYNC (1 2 (1 7)))");
+  auto matched = parse_select_params(match_only);
+  REQUIRE(matched);
+  CHECK_FALSE(matched->qresync->known_uids);
+  for (const char* bad : {"(CONDSTORE CONDSTORE)", "(QRESYNC (0 5))", "(QRESYNC (1 0))", "(BOGUS)",
+                          "()", "(QRESYNC (1 2 $))"}) {
+    Reader r(bad);
+    CHECK_FALSE(parse_select_params(r));
+  }
+
+  Reader fetch("(CHANGEDSINCE 12345 VANISHED)");
+  auto modifiers = parse_fetch_modifiers(fetch);
+  REQUIRE(modifiers);
+  CHECK(*modifiers->changed_since == 12345);
+  CHECK(modifiers->vanished);
+  Reader lone("(VANISHED)");
+  CHECK_FALSE(parse_fetch_modifiers(lone));  // VANISHED needs CHANGEDSINCE (§3.2.6)
+  Reader zero("(CHANGEDSINCE 0)");
+  CHECK_FALSE(parse_fetch_modifiers(zero));
+
+  Reader store("(UNCHANGEDSINCE 0)");
+  auto unchanged = parse_store_modifiers(store);
+  REQUIRE(unchanged);
+  CHECK(*unchanged->unchanged_since == 0);  // legal: fails for every message
+  Reader huge("(UNCHANGEDSINCE 9223372036854775808)");
+  CHECK_FALSE(parse_store_modifiers(huge));
 }

@@ -218,6 +218,20 @@ Status return_options(Reader& r, SearchReturn& out) {
   return {};
 }
 
+// key *(SP key) up to the end of the command.
+Status search_keys(Reader& r, SearchProgram& program) {
+  Parser parser(r);
+  for (;;) {
+    auto key = parser.key(0);
+    if (!key) return key.error();
+    program.root.children.push_back(std::move(*key));
+    if (r.at_end()) break;
+    if (auto ok = r.sp(); !ok) return ok;
+  }
+  program.uses_modseq = parser.used_modseq;
+  return {};
+}
+
 }  // namespace
 
 Result<SearchProgram> parse_search(Reader& r) {
@@ -241,15 +255,18 @@ Result<SearchProgram> parse_search(Reader& r) {
     program.charset = ascii_upper(*charset);
     if (auto ok = r.sp(); !ok) return ok.error();
   }
-  Parser parser(r);
-  for (;;) {
-    auto key = parser.key(0);
-    if (!key) return key.error();
-    program.root.children.push_back(std::move(*key));
-    if (r.at_end()) break;
-    if (auto ok = r.sp(); !ok) return ok.error();
-  }
-  program.uses_modseq = parser.used_modseq;
+  if (auto ok = search_keys(r, program); !ok) return ok.error();
+  return program;
+}
+
+Result<SearchProgram> parse_search_criteria(Reader& r) {
+  SearchProgram program;
+  program.root.kind = Kind::and_;
+  auto charset = r.astring();
+  if (!charset) return charset.error();
+  program.charset = ascii_upper(*charset);
+  if (auto ok = r.sp(); !ok) return ok.error();
+  if (auto ok = search_keys(r, program); !ok) return ok.error();
   return program;
 }
 

@@ -73,5 +73,7 @@ struct SearchProgram {
 
 // After "SEARCH " (or "UID SEARCH "): [RETURN (...)] [CHARSET x] key *(SP key).
 Result<SearchProgram> parse_search(Reader& reader);
+// search-criteria of SORT and THREAD (RFC 5256 §5): charset 1*(SP search-key), charset required.
+Result<SearchProgram> parse_search_criteria(Reader& reader);
 
 }  // namespace tessera::imap

@@ -163,14 +163,17 @@ Priority priority_of(const std::vector<detail::Field>& fields) {
 
 // RFC 5256 §2.1 base subject: without "Re:", "Fwd:", "[list]" prefixes, "(fwd)" trailers and
 // "[Fwd: ...]" wrappers; whitespace collapsed; lower case so comparison is case-insensitive.
-std::string base_subject_of(std::string_view decoded) {
+// `reply`: a subj-refwd, "(fwd)" trailer or "[Fwd: ...]" went, which makes the message a reply
+// or forward for THREAD=REFERENCES (a "[list]" blob alone does not).
+std::string base_subject_of(std::string_view decoded, bool& reply) {
   std::string s = collapse_and_cut(decoded, 2000);
+  reply = false;
   bool changed = true;
   for (int rounds = 0; changed && rounds < 50; ++rounds) {
     changed = false;
     while (s.size() >= 5 && detail::iequals(std::string_view(s).substr(s.size() - 5), "(fwd)")) {
       s = std::string(detail::trim(s.substr(0, s.size() - 5)));
-      changed = true;
+      changed = reply = true;
     }
     // subj-blob: "[...]" followed by more text.
     if (!s.empty() && s[0] == '[') {
@@ -195,14 +198,14 @@ std::string base_subject_of(std::string_view decoded) {
           ++at;
         if (at < s.size() && s[at] == ':') {
           s = std::string(detail::trim(s.substr(at + 1)));
-          changed = true;
+          changed = reply = true;
           break;
         }
       }
     }
     if (s.size() > 6 && detail::iequals(s.substr(0, 5), "[fwd:") && s.back() == ']') {
       s = std::string(detail::trim(s.substr(5, s.size() - 6)));
-      changed = true;
+      changed = reply = true;
     }
   }
   return detail::lower(s);
@@ -232,16 +235,14 @@ Message parse(std::string_view raw) {
   message.preview = preview_of(raw, message.body);
   message.has_attachment = any_attachment(message.body);
   message.priority = priority_of(fields);
-  message.base_subject = base_subject_of(message.envelope.subject);
-  message.reply_subject =
-      message.base_subject != detail::lower(collapse_and_cut(message.envelope.subject, 2000));
+  message.base_subject = base_subject_of(message.envelope.subject, message.reply_subject);
+  // RFC 5256 §BASE.ALGORITHMS.REFERENCES step 1: References, or else In-Reply-To's first id.
   add_ids(detail::find(fields, "References"), message.references);
-  const auto in_reply_to = detail::find(fields, "In-Reply-To");
-  std::vector<std::string> parent;
-  add_ids(in_reply_to, parent);
-  if (!parent.empty() && std::find(message.references.begin(), message.references.end(),
-                                   parent.front()) == message.references.end())
-    message.references.push_back(parent.front());
+  if (message.references.empty()) {
+    std::vector<std::string> parent;
+    add_ids(detail::find(fields, "In-Reply-To"), parent);
+    if (!parent.empty()) message.references.push_back(parent.front());
+  }
   if (message.references.size() > kMaxReferences)
     message.references.erase(message.references.begin(), message.references.end() - kMaxReferences);
   return message;

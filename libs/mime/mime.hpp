@@ -83,7 +83,7 @@ struct Message {
   Priority priority = Priority::unspecified;
   std::string base_subject;             // RFC 5256 §2.1, lower-cased for comparison
   bool reply_subject = false;           // the subject had Re:/Fwd:-style prefixes or trailers
-  std::vector<std::string> references;  // "<id>" from References then In-Reply-To, deduplicated
+  std::vector<std::string> references;  // "<id>" from References (else In-Reply-To's first)
 };
 
 Message parse(std::string_view raw);

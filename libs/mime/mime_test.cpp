@@ -227,6 +227,12 @@ TEST_CASE("thread inputs, priority and base subject") {
   CHECK(m.priority == mime::Priority::high);
   CHECK(mime::parse("Importance: low\r\n\r\n").priority == mime::Priority::low);
   CHECK_FALSE(mime::parse("Subject: Plans\r\n\r\n").reply_subject);
+  // A list tag alone is no reply (RFC 5256 §2.1); In-Reply-To counts only without References.
+  const auto listed = mime::parse("Subject: [list] Plans\r\nIn-Reply-To: <c@x> <d@x>\r\n\r\n");
+  CHECK(listed.base_subject == "plans");
+  CHECK_FALSE(listed.reply_subject);
+  CHECK(listed.references == std::vector<std::string>{"<c@x>"});
+  CHECK(mime::parse("Subject: [Fwd: Plans]\r\n\r\n").reply_subject);
 }
 
 TEST_CASE("transfer decoding: unknown encodings are refused, garbage is tolerated") {

@@ -119,98 +119,6 @@ awaitable<std::optional<Result<std::string>>> Session::read_command() {
   co_return std::optional<Result<std::string>>(std::move(wire));
 }
 
-awaitable<bool> Session::dispatch(const Command& c) {
-  Reader args(c.wire);
-  args.seek(c.args);
-  const bool has_args = args.try_char(' ');
-  const auto& n = c.name;
-  // Any state (RFC 9051 §6.1).
-  if (n == "CAPABILITY") {
-    if (has_args) co_return co_await tagged(c, "BAD", "CAPABILITY takes no arguments");
-    co_return co_await send("* CAPABILITY " + capabilities() + "\r\n" + c.tag +
-                            " OK CAPABILITY completed\r\n");
-  }
-  // NOOP is how a client polls: in the selected state it brings the pending updates (§6.1.2).
-  if (n == "NOOP" && !has_args) co_return co_await complete(c, "", "NOOP completed");
-  if (n == "ID") {
-    // RFC 2971: the client's identification is accepted; ours is the product name only.
-    co_return co_await send("* ID (\"name\" \"Tessera\")\r\n" + c.tag + " OK ID completed\r\n");
-  }
-  if (n == "LOGOUT") {
-    state_ = State::logout;  // RFC 9051 §6.1.3: BYE, then the tagged OK, then close
-    co_return co_await send("* BYE Tessera IMAP logging out\r\n" + c.tag +
-                            " OK LOGOUT completed\r\n");
-  }
-  if (state_ == State::not_authenticated) {
-    if (n == "STARTTLS") co_return co_await starttls(c);
-    if (n == "LOGIN" && has_args) co_return co_await login(c, args);
-    if (n == "AUTHENTICATE" && has_args) co_return co_await authenticate(c, args);
-    co_return co_await tagged(c, "BAD", "Unknown command or not valid before login");
-  }
-  if (n == "NAMESPACE") {
-    // RFC 2342: one personal namespace, no other users' or shared ones yet.
-    co_return co_await send("* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n" + c.tag +
-                            " OK NAMESPACE completed\r\n");
-  }
-  if (n == "ENABLE" && has_args) {
-    // RFC 5161; IMAP4rev2 (RFC 9051 §6.3.1) and UTF8=ACCEPT (RFC 6855) both mean mailbox names
-    // travel as UTF-8 instead of modified UTF-7. Unknown capabilities are ignored.
-    std::string enabled;
-    while (!args.at_end()) {
-      auto capability = args.atom();
-      if (!capability) co_return co_await tagged(c, "BAD", "ENABLE needs capability names");
-      const auto name = ascii_upper(*capability);
-      if ((name == "IMAP4REV2" || name == "UTF8=ACCEPT") &&
-          enabled.find(name) == std::string::npos) {
-        utf8_ = true;
-        if (name == "IMAP4REV2") rev2_ = true;
-        enabled += " " + (name == "IMAP4REV2" ? std::string("IMAP4rev2") : name);
-      }
-      if (!args.at_end() && !args.sp())
-        co_return co_await tagged(c, "BAD", "ENABLE needs capability names");
-    }
-    co_return co_await send("* ENABLED" + enabled + "\r\n" + c.tag + " OK ENABLE completed\r\n");
-  }
-  if (n == "IDLE" && !has_args) co_return co_await idle(c);
-  if (n == "APPEND" && has_args) co_return co_await append(c, args);
-  if (n == "CREATE" && has_args) co_return co_await create(c, args);
-  if (n == "DELETE" && has_args) co_return co_await remove(c, args);
-  if (n == "RENAME" && has_args) co_return co_await rename(c, args);
-  if ((n == "SUBSCRIBE" || n == "UNSUBSCRIBE") && has_args)
-    co_return co_await subscribe(c, args, n == "SUBSCRIBE");
-  if ((n == "LIST" || n == "LSUB") && has_args) co_return co_await list(c, args, n == "LSUB");
-  if (n == "STATUS" && has_args) co_return co_await status(c, args);
-  if ((n == "SELECT" || n == "EXAMINE") && has_args)
-    co_return co_await select(c, args, n == "EXAMINE");
-  if (state_ == State::selected && n == "FETCH" && has_args)
-    co_return co_await fetch(c, args, false);
-  if (state_ == State::selected && n == "UID" && has_args) {
-    auto sub = args.atom();
-    const std::string name = sub ? ascii_upper(*sub) : std::string();
-    if (name == "FETCH" && args.try_char(' ')) co_return co_await fetch(c, args, true);
-    if (name == "STORE" && args.try_char(' ')) co_return co_await store(c, args, true);
-    if (name == "EXPUNGE" && args.try_char(' ')) co_return co_await expunge(c, args, true);
-    if (name == "SEARCH" && args.try_char(' ')) co_return co_await search(c, args, true);
-    if ((name == "COPY" || name == "MOVE") && args.try_char(' '))
-      co_return co_await copy(c, args, true, name == "MOVE");
-    co_return co_await tagged(c, "BAD", "Unknown UID command");
-  }
-  if (state_ == State::selected && n == "SEARCH" && has_args)
-    co_return co_await search(c, args, false);
-  if (state_ == State::selected && (n == "COPY" || n == "MOVE") && has_args)
-    co_return co_await copy(c, args, false, n == "MOVE");
-  if (state_ == State::selected && n == "STORE" && has_args)
-    co_return co_await store(c, args, false);
-  if (state_ == State::selected && n == "EXPUNGE" && !has_args)
-    co_return co_await expunge(c, args, false);
-  // CHECK (RFC 3501 §6.4.1): every write is already on disk; like NOOP otherwise.
-  if (state_ == State::selected && n == "CHECK" && !has_args)
-    co_return co_await complete(c, "", "CHECK completed");
-  if (state_ == State::selected && (n == "UNSELECT" || n == "CLOSE"))
-    co_return co_await unselect(c, n == "CLOSE");
-  co_return co_await tagged(c, "BAD", "Unknown command or not valid in this state");
-}
-
 awaitable<bool> Session::send(std::string_view text) {
   auto written = co_await net::write_all(connection_.stream, text);
   co_return written.has_value();
@@ -230,12 +138,42 @@ bool Session::login_allowed() const {
   return connection_.stream.is_tls() || settings_.allow_plaintext_auth;
 }
 
+// RFC 5161. IMAP4rev2 (RFC 9051 §6.3.1) and UTF8=ACCEPT (RFC 6855) mean mailbox names travel
+// as UTF-8; CONDSTORE and QRESYNC (RFC 7162 §3.1, §3.2.3; QRESYNC implies CONDSTORE). ENABLED
+// names only what this command switched on; unknown capabilities are ignored.
+awaitable<bool> Session::enable(const Command& c, Reader& args) {
+  std::string enabled;
+  while (!args.at_end()) {
+    auto capability = args.atom();
+    if (!capability) co_return co_await tagged(c, "BAD", "ENABLE needs capability names");
+    const auto name = ascii_upper(*capability);
+    if (name == "IMAP4REV2" && !rev2_) {
+      rev2_ = utf8_ = true;
+      enabled += " IMAP4rev2";
+    } else if (name == "UTF8=ACCEPT" && !utf8_) {
+      utf8_ = true;
+      enabled += " UTF8=ACCEPT";
+    } else if (name == "CONDSTORE" && !condstore_) {
+      condstore_ = true;
+      enabled += " CONDSTORE";
+    } else if (name == "QRESYNC" && !qresync_) {
+      qresync_ = condstore_ = true;
+      enabled += " QRESYNC";
+    }
+    if (!args.at_end() && !args.sp())
+      co_return co_await tagged(c, "BAD", "ENABLE needs capability names");
+  }
+  co_return co_await send("* ENABLED" + enabled + "\r\n" + c.tag + " OK ENABLE completed\r\n");
+}
+
 // RFC 9051 §7.2.2. STARTTLS only before TLS; LOGINDISABLED and no AUTH= while passwords would
 // travel in clear (§6.2.3).
 std::string Session::capabilities() const {
   std::string caps =
       "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE NAMESPACE UNSELECT "
-      "UTF8=ACCEPT SPECIAL-USE IDLE UIDPLUS MOVE MULTIAPPEND ESEARCH SEARCHRES APPENDLIMIT=" +
+      "UTF8=ACCEPT SPECIAL-USE IDLE UIDPLUS MOVE MULTIAPPEND ESEARCH SEARCHRES CONDSTORE QRESYNC "
+      "SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES "
+      "APPENDLIMIT=" +
       std::to_string(settings_.max_message);
   if (state_ == State::not_authenticated) {
     if (!connection_.stream.is_tls() && settings_.tls) caps += " STARTTLS";

@@ -84,13 +84,18 @@ bool Session::sequence_numbers_valid(const SequenceSet& set) const {
 std::string Session::forget(const std::vector<std::uint32_t>& ascending) {
   auto& uids = selected_->uids;
   std::string out;
+  std::vector<std::uint32_t> vanished;
+  // Highest number first, so each EXPUNGE names a number the client still has (§7.4.1).
   for (auto it = ascending.rbegin(); it != ascending.rend(); ++it) {
     auto found = std::lower_bound(uids.begin(), uids.end(), *it);
+    selected_->gone.erase(*it);
     if (found == uids.end() || *found != *it) continue;
     out += "* " + std::to_string(found - uids.begin() + 1) + " EXPUNGE\r\n";
+    vanished.insert(vanished.begin(), *it);
     uids.erase(found);
-    selected_->gone.erase(*it);
   }
+  // QRESYNC clients hear UIDs instead (RFC 7162 §3.2.10.1).
+  if (qresync_) return vanished.empty() ? "" : "* VANISHED " + format_uid_set(vanished) + "\r\n";
   return out;
 }
 

@@ -3,8 +3,10 @@
 // sets \Seen (§6.4.5) and reports the new FLAGS.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "fetch_format.hpp"
+#include "imap/modifiers.hpp"
 #include "imap/sequence_set.hpp"
 #include "response.hpp"
 #include "rpc/client.hpp"
@@ -16,6 +18,11 @@ namespace tessera::imap {
 namespace {
 
 namespace v1 = store::v1;
+
+bool has_item(const std::vector<FetchItem>& items, FetchKind kind) {
+  return std::any_of(items.begin(), items.end(),
+                     [&](const FetchItem& i) { return i.kind == kind; });
+}
 
 bool sets_seen(const FetchItem& item) {
   switch (item.kind) {
@@ -152,19 +159,38 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
     co_return co_await tagged(c, "BAD", "FETCH needs a sequence set and items");
   auto items = parse_fetch_items(args);
   if (!items) co_return co_await tagged(c, "BAD", items.error().message);
-  if (!args.at_end()) co_return co_await tagged(c, "BAD", "FETCH modifiers are not supported yet");
+  FetchModifiers modifiers;
+  if (args.try_char(' ')) {
+    auto parsed = parse_fetch_modifiers(args);
+    if (!parsed) co_return co_await tagged(c, "BAD", parsed.error().message);
+    modifiers = *parsed;
+  }
+  if (!args.at_end()) co_return co_await tagged(c, "BAD", "Unexpected text after the FETCH items");
+  // RFC 7162 §3.2.6: VANISHED belongs to UID FETCH of a client that enabled QRESYNC.
+  if (modifiers.vanished && (!by_uid || !qresync_))
+    co_return co_await tagged(c, "BAD", "VANISHED needs UID FETCH and ENABLE QRESYNC");
   auto& selected = *selected_;
   if (!by_uid && !sequence_numbers_valid(*set))
     co_return co_await tagged(c, "BAD", "Invalid message sequence number");
   const auto targets = this->targets(*set, by_uid);
-  // RFC 9051 §6.4.9: UID FETCH always returns UID.
-  if (by_uid && std::none_of(items->begin(), items->end(),
-                             [](const FetchItem& i) { return i.kind == FetchKind::uid; }))
+  // RFC 9051 §6.4.9: UID FETCH always returns UID; RFC 7162 §3.1.4.1: CHANGEDSINCE implies MODSEQ.
+  if (by_uid && !has_item(*items, FetchKind::uid))
     items->insert(items->begin(), FetchItem{FetchKind::uid});
+  if (modifiers.changed_since && !has_item(*items, FetchKind::modseq))
+    items->push_back(FetchItem{FetchKind::modseq});
+  std::string early;  // HIGHESTMODSEQ on enabling CONDSTORE, VANISHED (EARLIER)
+  if (has_item(*items, FetchKind::modseq)) early += enable_condstore();
+  if (modifiers.vanished && !set->saved) {
+    const auto largest = selected.uids.empty() ? 0U : selected.uids.back();
+    auto vanished = co_await vanished_earlier(*modifiers.changed_since, resolve(*set, largest));
+    if (!vanished) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+    early += *vanished;
+  }
   const bool mark_seen =
       !selected.read_only && std::any_of(items->begin(), items->end(), sets_seen);
   const std::string done = by_uid ? "UID FETCH completed" : "FETCH completed";
-  if (targets.empty()) co_return co_await complete(c, "", done);
+  if (targets.empty()) co_return co_await complete(c, early, done);
+  if (!early.empty() && !co_await send(early)) co_return false;
 
   v1::ListMessagesRequest list;
   list.set_account_id(account_id_);
@@ -173,6 +199,7 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
   for (const auto& t : targets)
     wanted.push_back(t.second);
   *list.mutable_uids() = to_uid_set(wanted);
+  list.set_changed_since_modseq(modifiers.changed_since.value_or(0));
   for (const auto& item : *items) {
     if (item.kind == FetchKind::envelope) list.add_fields(v1::MESSAGE_FIELD_ENVELOPE);
     if (item.kind == FetchKind::body || item.kind == FetchKind::body_structure)
@@ -184,6 +211,7 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
   for (auto& m : *listed)
     records.emplace(m.uid(), std::move(m));
 
+  std::set<std::uint32_t> seen_now;  // messages this FETCH gave \\Seen
   if (mark_seen) {
     std::vector<std::uint32_t> unseen;
     for (const auto& [uid, record] : records)
@@ -201,8 +229,11 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
       if (stored) {
         for (const auto& state : stored->updated()) {
           selected.own.insert(state.modseq());
-          if (auto it = records.find(state.uid()); it != records.end())
+          seen_now.insert(state.uid());
+          if (auto it = records.find(state.uid()); it != records.end()) {
             *it->second.mutable_flags() = state.flags();
+            it->second.set_modseq(state.modseq());
+          }
         }
       }
     }
@@ -260,9 +291,15 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
         }
       }
     }
-    if (mark_seen && !flags_sent) {
-      announced = announce_keywords(m.flags());
-      add(flags_item(uid, m.flags()));
+    if (seen_now.contains(uid)) {
+      if (!flags_sent) {
+        announced = announce_keywords(m.flags());
+        add(flags_item(uid, m.flags()));
+      }
+      // RFC 7162 §3.1: a flag change reported under CONDSTORE carries UID and MODSEQ.
+      if (condstore_ && !has_item(*items, FetchKind::uid)) add("UID " + std::to_string(uid));
+      if (condstore_ && !has_item(*items, FetchKind::modseq))
+        add("MODSEQ (" + std::to_string(m.modseq()) + ")");
     }
     out += ")\r\n";
     if (!co_await send(announced + out)) co_return false;

@@ -6,13 +6,16 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "base/asio.hpp"
 #include "imap/fetch_items.hpp"
 #include "imap/literal.hpp"
+#include "imap/modifiers.hpp"
 #include "imap/reader.hpp"
+#include "imap/search_keys.hpp"
 #include "imap/sequence_set.hpp"
 #include "metrics/metrics.hpp"
 #include "net/line_reader.hpp"
@@ -20,6 +23,7 @@
 #include "session.hpp"
 #include "tessera/store/v1/mailboxes.pb.h"
 #include "tessera/store/v1/messages.pb.h"
+#include "uid_set.hpp"
 
 namespace tessera::imap {
 
@@ -66,11 +70,26 @@ class Session {
 
   // One whole command (line, literals, more line); nullopt after a read error was handled.
   awaitable<std::optional<Result<std::string>>> read_command();
+  // session_dispatch.cpp
+  struct Handler;
+  static std::span<const Handler> commands();
+  static std::span<const Handler> uid_commands();
+  static const Handler* find_handler(std::span<const Handler> table, std::string_view name);
   awaitable<bool> dispatch(const Command& command);
+  awaitable<bool> uid(const Command& c, Reader& args);
+  // Checks state and arguments against the table entry (nullptr: unknown), then runs it.
+  awaitable<bool> run_handler(const Command& c, Reader& args, const Handler* handler,
+                              std::string_view name);
+  awaitable<bool> capability(const Command& c);
+  awaitable<bool> id(const Command& c);
+  awaitable<bool> logout(const Command& c);
+  awaitable<bool> namespace_(const Command& c);
+
   awaitable<bool> send(std::string_view text);
   awaitable<bool> tagged(const Command& c, std::string_view status, std::string_view text);
   awaitable<bool> handle_read_error(const Error& error);
   std::string capabilities() const;
+  awaitable<bool> enable(const Command& c, Reader& args);
   bool login_allowed() const;
 
   // session_auth.cpp
@@ -106,8 +125,29 @@ class Session {
 
   // session_search.cpp
   awaitable<bool> search(const Command& c, Reader& args, bool by_uid);
+  // The messages of the selected mailbox that `program` selects, in sequence order, with the
+  // optional record parts SORT and THREAD read.
+  struct Found {
+    std::uint32_t msn = 0, uid = 0;
+    store::v1::MessageRecord record;
+  };
+  struct MatchFields {
+    bool envelope = false, threading = false;
+  };
+  awaitable<Result<std::vector<Found>>> matching(const SearchProgram& program, MatchFields fields);
+  // The [BADCHARSET] text when the search's charset is not one we search in.
+  std::optional<std::string> unsupported_charset(const SearchProgram& program) const;
   // The raw header (or whole message) of one message of the selected mailbox.
   awaitable<Result<std::string>> read_piece(std::uint32_t uid, bool header_only);
+
+  // session_sort.cpp
+  awaitable<bool> sort(const Command& c, Reader& args, bool by_uid);
+  awaitable<bool> thread(const Command& c, Reader& args, bool by_uid);
+  // After SORT's criteria or THREAD's algorithm: SP, search-criteria, and the messages they
+  // choose. Errors imap.bad / imap.no carry the text of the reply.
+  awaitable<Result<std::vector<Found>>> chosen_by_criteria(Reader& args, MatchFields fields);
+  // The tagged BAD (imap.bad) or NO (anything else) for `error`.
+  awaitable<bool> refuse(const Command& c, const Error& error);
 
   // session_tree.cpp
   awaitable<bool> create(const Command& c, Reader& args);
@@ -139,11 +179,35 @@ class Session {
   // selected mailbox since it last heard (EXPUNGE, EXISTS, FETCH FLAGS), renumbering as it goes.
   // `expunge_allowed` is false during FETCH, STORE and SEARCH (RFC 9051 §7.5.1).
   awaitable<Result<std::string>> updates(bool expunge_allowed);
+  // What the store's change log says happened in a mailbox after `since` (ascending UIDs; the
+  // session's own already answered flag changes left out). `lost`: the log no longer reaches
+  // back that far. Error imap.mailbox_gone if the mailbox was deleted.
+  struct LogChanges {
+    std::vector<std::uint32_t> added, flagged, expunged;
+    std::uint64_t highest_modseq = 0;
+    bool lost = false;
+  };
+  awaitable<Result<LogChanges>> read_changes(std::uint64_t mailbox_id, std::uint64_t since);
+  // "* n FETCH (UID u FLAGS (...) [MODSEQ (m)])" for these UIDs of the selected mailbox (only
+  // those changed after `changed_since` if non-zero).
+  awaitable<Result<std::string>> flag_fetches(const std::vector<std::uint32_t>& uids,
+                                              std::uint64_t changed_since = 0);
   // The tagged OK of a command, preceded by `out` and the pending updates.
-  awaitable<bool> complete(const Command& c, std::string out, std::string_view text);
+  // `highest_modseq`: with QRESYNC on, the OK carries [HIGHESTMODSEQ n] (EXPUNGE).
+  awaitable<bool> complete(const Command& c, std::string out, std::string_view text,
+                           bool highest_modseq = false);
   awaitable<bool> idle(const Command& c);
   // Drops the selection after the mailbox vanished under it.
   awaitable<bool> mailbox_gone();
+
+  // session_condstore.cpp
+  // Switches CONDSTORE on; the HIGHESTMODSEQ response to send if a mailbox is selected.
+  std::string enable_condstore();
+  // "* VANISHED (EARLIER) ..." for the UIDs of `within` expunged after `since` ("" if none).
+  awaitable<Result<std::string>> vanished_earlier(std::uint64_t since, const UidRanges& within);
+  // SELECT (QRESYNC ...): what changed since the client's modseq, if its UIDVALIDITY holds.
+  awaitable<Result<std::string>> resync(const QresyncParam& param,
+                                        const store::v1::MailboxStatus& status);
 
   // session_flags.cpp
   // Moves the \\Recent mark past `up_to` (EXAMINE: only reads it) and adds the UIDs from the
@@ -181,6 +245,9 @@ class Session {
   std::optional<Selected> selected_;
   bool utf8_ = false;  // UTF8=ACCEPT or IMAP4rev2 enabled: names in UTF-8
   bool rev2_ = false;  // IMAP4rev2 enabled: SEARCH answers with ESEARCH (RFC 9051 §7.3.4)
+  // RFC 7162: CONDSTORE on (MODSEQ in every flag FETCH) and QRESYNC on (VANISHED, not EXPUNGE).
+  bool condstore_ = false;
+  bool qresync_ = false;
   int failed_logins_ = 0;
   // APPEND's message literal, announced but not read yet (read_command leaves it to append()).
   std::optional<LiteralHeader> append_literal_;

@@ -198,6 +198,10 @@ awaitable<bool> Session::status(const Command& c, Reader& args) {
     co_return co_await tagged(c, "NO", why);
   }
   const auto& s = mailbox->status();
+  // RFC 7162 §3.1: STATUS HIGHESTMODSEQ is a CONDSTORE-enabling command.
+  std::string enabled;
+  if (std::find(items.begin(), items.end(), "HIGHESTMODSEQ") != items.end())
+    enabled = enable_condstore();
   std::uint64_t recent = 0;
   if (std::find(items.begin(), items.end(), "RECENT") != items.end()) {
     auto counted = co_await count_recent(*mailbox);
@@ -225,24 +229,28 @@ awaitable<bool> Session::status(const Command& c, Reader& args) {
       value = s.highest_modseq();
     values += (values.empty() ? "" : " ") + item + " " + std::to_string(value);
   }
-  co_return co_await send("* STATUS " + wire_name(mailbox->path()) + " (" + values + ")\r\n" +
-                          c.tag + " OK STATUS completed\r\n");
+  co_return co_await send(enabled + "* STATUS " + wire_name(mailbox->path()) + " (" + values +
+                          ")\r\n" + c.tag + " OK STATUS completed\r\n");
 }
 
 awaitable<bool> Session::select(const Command& c, Reader& args, bool read_only) {
-  // RFC 9051 §6.3.2: a failed SELECT leaves no mailbox selected.
+  // RFC 9051 §6.3.2: a failed SELECT leaves no mailbox selected, and the client is told the
+  // previous one was closed (RFC 7162 §3.2.10.2, RFC 9051 §7.1 CLOSED) before anything else.
+  if (selected_ && !co_await send("* OK [CLOSED] Previous mailbox closed\r\n")) co_return false;
   selected_.reset();
   if (state_ == State::selected) state_ = State::authenticated;
   auto name = args.astring();
   if (!name) co_return co_await tagged(c, "BAD", "SELECT needs a mailbox name");
+  SelectParams params;
   if (args.try_char(' ')) {
-    // Select parameters ((CONDSTORE), (QRESYNC ...)) are parsed; CONDSTORE comes with issue 4.
-    auto ok = args.list([&]() -> Status {
-      return args.atom().has_value() ? Status() : args.error("bad parameter");
-    });
-    if (!ok) co_return co_await tagged(c, "BAD", "Bad SELECT parameters");
+    auto parsed = parse_select_params(args);
+    if (!parsed) co_return co_await tagged(c, "BAD", parsed.error().message);
+    params = std::move(*parsed);
   }
   if (!args.at_end()) co_return co_await tagged(c, "BAD", "Unexpected text after the mailbox name");
+  // RFC 7162 §3.2.5: QRESYNC parameters only after ENABLE QRESYNC.
+  if (params.qresync && !qresync_) co_return co_await tagged(c, "BAD", "ENABLE QRESYNC first");
+  if (params.condstore) condstore_ = true;
   auto mailbox = co_await find_mailbox(*name);
   if (!mailbox) {
     const auto why = no_mailbox_text(mailbox.error());
@@ -277,7 +285,18 @@ awaitable<bool> Session::select(const Command& c, Reader& args, bool read_only) 
   }
   out += "* OK [UIDVALIDITY " + std::to_string(s.uid_validity()) + "] UIDs valid\r\n";
   out += "* OK [UIDNEXT " + std::to_string(s.uid_next()) + "] Predicted next UID\r\n";
+  // RFC 7162 §3.1.2.1: the mailbox's HIGHESTMODSEQ (every mailbox here keeps modseqs).
+  out += "* OK [HIGHESTMODSEQ " + std::to_string(selected_->modseq) + "] Highest\r\n";
   out += "* LIST " + attributes(*mailbox, false) + " \"/\" " + wire_name(mailbox->path()) + "\r\n";
+  if (params.qresync) {
+    auto changes = co_await resync(*params.qresync, s);
+    if (!changes) {
+      selected_.reset();
+      state_ = State::authenticated;
+      co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+    }
+    out += *changes;
+  }
   co_return co_await send(out + c.tag + (read_only ? " OK [READ-ONLY] " : " OK [READ-WRITE] ") +
                           (read_only ? "EXAMINE" : "SELECT") + " completed\r\n");
 }

@@ -225,25 +225,22 @@ awaitable<Result<std::string>> Session::read_piece(std::uint32_t uid, bool heade
   co_return data;
 }
 
-awaitable<bool> Session::search(const Command& c, Reader& args, bool by_uid) {
-  auto program = parse_search(args);
-  if (!program) co_return co_await tagged(c, "BAD", program.error().message);
-  if (program->charset && *program->charset != "UTF-8" && *program->charset != "US-ASCII")
-    co_return co_await tagged(c, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+awaitable<Result<std::vector<Session::Found>>> Session::matching(const SearchProgram& program,
+                                                                 MatchFields fields) {
   Needs needs;
-  analyse(program->root, needs);
+  analyse(program.root, needs);
   auto& sel = *selected_;
 
   v1::ListMessagesRequest list;
   list.set_account_id(account_id_);
   list.set_mailbox_id(sel.mailbox_id);
-  if (needs.envelope) list.add_fields(v1::MESSAGE_FIELD_ENVELOPE);
+  if (needs.envelope || fields.envelope) list.add_fields(v1::MESSAGE_FIELD_ENVELOPE);
+  if (fields.threading) list.add_fields(v1::MESSAGE_FIELD_THREADING);
   auto listed = co_await list_records(list);
-  if (!listed) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
-  const auto& records = *listed;
+  if (!listed) co_return listed.error();
+  auto& records = *listed;
 
-  std::vector<std::uint32_t> found_msns, found_uids;
-  std::uint64_t highest = 0;
+  std::vector<Found> found;
   auto record = records.begin();
   for (std::size_t i = 0; i < sel.uids.size(); ++i) {
     const auto uid = sel.uids[i];
@@ -269,22 +266,58 @@ awaitable<bool> Session::search(const Command& c, Reader& args, bool by_uid) {
       s.whole = std::move(*whole);
       s.header = s.whole.substr(0, s.whole.find("\r\n\r\n") + 2);
     }
-    if (!matches(program->root, s)) continue;
-    found_msns.push_back(s.msn);
-    found_uids.push_back(uid);
-    highest = std::max(highest, record->modseq());
+    if (!matches(program.root, s)) continue;
+    found.push_back(Found{s.msn, uid, std::move(*record)});
+    ++record;
   }
+  co_return found;
+}
 
+std::optional<std::string> Session::unsupported_charset(const SearchProgram& program) const {
+  if (!program.charset || *program.charset == "UTF-8" || *program.charset == "US-ASCII")
+    return std::nullopt;
+  return "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset";
+}
+
+awaitable<bool> Session::search(const Command& c, Reader& args, bool by_uid) {
+  auto program = parse_search(args);
+  if (!program) co_return co_await tagged(c, "BAD", program.error().message);
+  if (auto why = unsupported_charset(*program)) co_return co_await tagged(c, "NO", *why);
+  auto found = co_await matching(*program, {});
+  if (!found) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+  auto& sel = *selected_;
+  std::vector<std::uint32_t> found_msns, found_uids;
+  for (const auto& f : *found) {
+    found_msns.push_back(f.msn);
+    found_uids.push_back(f.uid);
+  }
   const auto& result = program->result;
-  if (result.save) sel.saved = found_uids;
+  // RFC 7162 §3.1.5 with RFC 4731: the highest MODSEQ of the messages the reply names: all
+  // that matched, or with only MIN and/or MAX asked, just those.
+  const bool extremes_only =
+      result.present && (result.min || result.max) && !result.all && !result.count;
+  std::uint64_t highest = 0;
+  for (std::size_t i = 0; i < found->size(); ++i) {
+    const bool named =
+        !extremes_only || (result.min && i == 0) || (result.max && i + 1 == found->size());
+    if (named) highest = std::max(highest, (*found)[i].record.modseq());
+  }
+  if (result.save) {
+    // RFC 5182 §2.4: with only MIN and/or MAX besides SAVE, "$" holds just those messages.
+    sel.saved.clear();
+    for (std::size_t i = 0; i < found_uids.size(); ++i)
+      if (!extremes_only || (result.min && i == 0) || (result.max && i + 1 == found_uids.size()))
+        sel.saved.push_back(found_uids[i]);
+  }
   const auto& numbers = by_uid ? found_uids : found_msns;
-  std::string out;
+  // RFC 7162 §3.1: SEARCH MODSEQ is a CONDSTORE-enabling command.
+  std::string out = program->uses_modseq ? enable_condstore() : std::string();
   if (result.present || rev2_) {
     // RFC 4731 §3.1; SAVE alone asks for no ESEARCH response (RFC 5182 §2.4).
     const bool only_save =
         result.save && !result.min && !result.max && !result.count && !result.all;
     if (!only_save) {
-      out = "* ESEARCH (TAG " + imap_string(c.tag) + ")";
+      out += "* ESEARCH (TAG " + imap_string(c.tag) + ")";
       if (by_uid) out += " UID";
       const bool all = result.all || !result.present;
       if (result.min && !numbers.empty()) out += " MIN " + std::to_string(numbers.front());
@@ -295,7 +328,7 @@ awaitable<bool> Session::search(const Command& c, Reader& args, bool by_uid) {
       out += "\r\n";
     }
   } else {
-    out = "* SEARCH";
+    out += "* SEARCH";
     for (auto n : numbers)
       out += " " + std::to_string(n);
     if (program->uses_modseq && !numbers.empty())

@@ -6,6 +6,7 @@
 #include "base/ascii.hpp"
 #include "fetch_format.hpp"
 #include "flag_list.hpp"
+#include "imap/modifiers.hpp"
 #include "imap/sequence_set.hpp"
 #include "rpc/client.hpp"
 #include "session_impl.hpp"
@@ -52,6 +53,15 @@ awaitable<bool> Session::store(const Command& c, Reader& args, bool by_uid) {
   auto set = parse_sequence_set(args);
   if (!set || !args.sp())
     co_return co_await tagged(c, "BAD", "STORE needs a sequence set, an item and flags");
+  StoreModifiers modifiers;
+  if (args.peek() == '(') {
+    auto parsed = parse_store_modifiers(args);
+    if (!parsed || !args.sp()) {
+      const std::string why = parsed ? std::string("STORE needs an item") : parsed.error().message;
+      co_return co_await tagged(c, "BAD", why);
+    }
+    modifiers = *parsed;
+  }
   auto item = args.atom();
   if (!item || !args.sp())
     co_return co_await tagged(c, "BAD", "STORE needs a sequence set, an item and flags");
@@ -74,32 +84,45 @@ awaitable<bool> Session::store(const Command& c, Reader& args, bool by_uid) {
   }
   if (!by_uid && !sequence_numbers_valid(*set))
     co_return co_await tagged(c, "BAD", "Invalid message sequence number");
+  // RFC 7162 §3.1: UNCHANGEDSINCE is a CONDSTORE-enabling command.
+  std::string out = modifiers.unchanged_since ? enable_condstore() : std::string();
+  if (modifiers.unchanged_since) request.set_unchanged_since(*modifiers.unchanged_since);
   const auto chosen = targets(*set, by_uid);
   const std::string done = by_uid ? "UID STORE completed" : "STORE completed";
-  if (chosen.empty()) co_return co_await complete(c, "", done);
-  for (const auto& [msn, uid] : chosen) {
-    auto* range = request.mutable_uids()->add_ranges();
-    range->set_first(uid);
-    range->set_last(uid);
-  }
+  if (chosen.empty()) co_return co_await complete(c, std::move(out), done);
+  std::vector<std::uint32_t> uids;
+  for (const auto& [msn, uid] : chosen)
+    uids.push_back(uid);
+  *request.mutable_uids() = to_uid_set(uids);
   auto reply = co_await rpc::unary(settings_.store->messages->async(),
                                    &v1::Messages::Stub::async::StoreFlags, request,
                                    {.timeout = settings_.store_timeout});
   if (!reply) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
-  std::string out;
-  for (const auto& state : reply->updated())
+  for (const auto& state : reply->updated()) {
     selected_->own.insert(state.modseq());
-  if (!silent) {
-    for (const auto& state : reply->updated()) {
-      auto it = std::lower_bound(selected_->uids.begin(), selected_->uids.end(), state.uid());
-      if (it == selected_->uids.end() || *it != state.uid()) continue;
-      const auto msn = static_cast<std::uint32_t>(it - selected_->uids.begin()) + 1;
+    const auto msn = msn_of(selected_->uids, state.uid());
+    // .SILENT suppresses FLAGS, not the new MODSEQ a CONDSTORE client needs (§3.1.3 example).
+    if (msn == 0 || (silent && !condstore_)) continue;
+    std::string items;
+    if (!silent) {
       out += announce_keywords(state.flags());
-      out += "* " + std::to_string(msn) + " FETCH (" + flags_item(state.uid(), state.flags()) +
-             (by_uid ? " UID " + std::to_string(state.uid()) : "") + ")\r\n";
+      items += flags_item(state.uid(), state.flags());
     }
+    if (by_uid || condstore_)
+      items += (items.empty() ? "UID " : " UID ") + std::to_string(state.uid());
+    if (condstore_) items += " MODSEQ (" + std::to_string(state.modseq()) + ")";
+    out += "* " + std::to_string(msn) + " FETCH (" + items + ")\r\n";
   }
-  co_return co_await complete(c, std::move(out), done);
+  if (reply->modified().ranges().empty()) co_return co_await complete(c, std::move(out), done);
+  // §3.1.3: the messages changed since UNCHANGEDSINCE, as UIDs for UID STORE, else numbers.
+  std::vector<std::uint32_t> modified;
+  for (auto uid : expand(reply->modified())) {
+    const auto msn = by_uid ? uid : msn_of(selected_->uids, uid);
+    if (msn != 0) modified.push_back(msn);
+  }
+  std::sort(modified.begin(), modified.end());
+  co_return co_await complete(
+      c, std::move(out), "[MODIFIED " + format_uid_set(modified) + "] Conditional STORE failed");
 }
 
 awaitable<Result<std::string>> Session::expunge_messages(const v1::UidSet* only) {
@@ -134,7 +157,7 @@ awaitable<bool> Session::expunge(const Command& c, Reader& args, bool by_uid) {
   if (by_uid && only.ranges().empty()) co_return co_await complete(c, "", done);
   auto out = co_await expunge_messages(by_uid ? &only : nullptr);
   if (!out) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
-  co_return co_await complete(c, std::move(*out), done);
+  co_return co_await complete(c, std::move(*out), done, true);
 }
 
 }  // namespace tessera::imap

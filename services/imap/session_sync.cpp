@@ -16,59 +16,57 @@ namespace {
 
 namespace v1 = store::v1;
 
-struct Changes {
-  std::vector<std::uint32_t> added, flagged, expunged;
-  std::uint64_t highest_modseq = 0;
-};
-
-void insert_sorted(std::vector<std::uint32_t>& into, const std::vector<std::uint32_t>& uids) {
-  into.insert(into.end(), uids.begin(), uids.end());
-}
-
 void normalise(std::vector<std::uint32_t>& uids) {
   std::sort(uids.begin(), uids.end());
   uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
 }
 
-std::uint32_t msn_of(const std::vector<std::uint32_t>& uids, std::uint32_t uid) {
-  auto it = std::lower_bound(uids.begin(), uids.end(), uid);
-  if (it == uids.end() || *it != uid) return 0;
-  return static_cast<std::uint32_t>(it - uids.begin()) + 1;
-}
-
 }  // namespace
 
-awaitable<Result<std::string>> Session::updates(bool expunge_allowed) {
-  auto& sel = *selected_;
-  Changes changes;
+awaitable<Result<Session::LogChanges>> Session::read_changes(std::uint64_t mailbox_id,
+                                                             std::uint64_t since) {
+  LogChanges changes;
   v1::ListChangesRequest request;
   request.set_account_id(account_id_);
-  request.set_mailbox_id(sel.mailbox_id);
-  request.set_since_modseq(sel.modseq);
-  bool lost = false;
+  request.set_mailbox_id(mailbox_id);
+  request.set_since_modseq(since);
   for (;;) {
     auto reply = co_await rpc::unary(settings_.store->changes->async(),
                                      &v1::Changes::Stub::async::ListChanges, request,
                                      {.timeout = settings_.store_timeout});
     if (!reply) co_return reply.error();
     if (reply->history_lost()) {
-      lost = true;
-      break;
+      changes.lost = true;
+      co_return changes;
     }
     for (const auto& change : reply->changes()) {
       if (change.kind() == v1::CHANGE_KIND_MAILBOX_DELETED)
         co_return make_error("imap.mailbox_gone", "the selected mailbox was deleted");
       auto uids = expand(change.uids());
-      if (change.kind() == v1::CHANGE_KIND_MESSAGES_ADDED) insert_sorted(changes.added, uids);
-      if (change.kind() == v1::CHANGE_KIND_EXPUNGED) insert_sorted(changes.expunged, uids);
-      if (change.kind() == v1::CHANGE_KIND_FLAGS_CHANGED && !sel.own.contains(change.modseq()))
-        insert_sorted(changes.flagged, uids);
+      auto* into = change.kind() == v1::CHANGE_KIND_MESSAGES_ADDED  ? &changes.added
+                   : change.kind() == v1::CHANGE_KIND_EXPUNGED      ? &changes.expunged
+                   : change.kind() == v1::CHANGE_KIND_FLAGS_CHANGED ? &changes.flagged
+                                                                    : nullptr;
+      if (into == &changes.flagged && selected_ && selected_->own.contains(change.modseq()))
+        into = nullptr;  // this session's own STORE, answered already
+      if (into) into->insert(into->end(), uids.begin(), uids.end());
     }
     changes.highest_modseq = reply->highest_modseq();
     if (!reply->more() || reply->changes().empty()) break;
     request.set_since_modseq(reply->changes(reply->changes_size() - 1).modseq());
   }
-  if (lost) {
+  normalise(changes.added);
+  normalise(changes.flagged);
+  normalise(changes.expunged);
+  co_return changes;
+}
+
+awaitable<Result<std::string>> Session::updates(bool expunge_allowed) {
+  auto& sel = *selected_;
+  auto read = co_await read_changes(sel.mailbox_id, sel.modseq);
+  if (!read) co_return read.error();
+  auto changes = std::move(*read);
+  if (changes.lost) {
     // Older than the kept log (30 days idle): compare the whole UID list instead.
     auto snapshot = co_await load_uids(sel.mailbox_id);
     if (!snapshot) co_return snapshot.error();
@@ -79,22 +77,14 @@ awaitable<Result<std::string>> Session::updates(bool expunge_allowed) {
     changes.flagged = snapshot->uids;
     changes.highest_modseq = snapshot->highest_modseq;
   }
-  normalise(changes.added);
-  normalise(changes.flagged);
-  normalise(changes.expunged);
 
   std::string out;
-  // EXPUNGE first, highest number first, so no reply renumbers a later one (§7.5.1).
+  // EXPUNGE (or VANISHED) first, so no reply renumbers a later one (§7.5.1).
   for (auto uid : changes.expunged)
     if (msn_of(sel.uids, uid) != 0) sel.gone.insert(uid);
   if (expunge_allowed && !sel.gone.empty()) {
-    for (auto it = sel.gone.rbegin(); it != sel.gone.rend(); ++it) {
-      const auto msn = msn_of(sel.uids, *it);
-      if (msn == 0) continue;
-      out += "* " + std::to_string(msn) + " EXPUNGE\r\n";
-      sel.uids.erase(sel.uids.begin() + (msn - 1));
-    }
-    sel.gone.clear();
+    const std::vector<std::uint32_t> gone(sel.gone.begin(), sel.gone.end());
+    out += forget(gone);
   }
   // New messages: UIDs only grow, so they go to the end (§2.3.1.1).
   const auto before = sel.uids.size();
@@ -116,26 +106,40 @@ awaitable<Result<std::string>> Session::updates(bool expunge_allowed) {
     if (msn_of(sel.uids, uid) != 0 && msn_of(sel.uids, uid) <= before && !sel.gone.contains(uid))
       known.push_back(uid);
   if (!known.empty()) {
-    v1::ListMessagesRequest list;
-    list.set_account_id(account_id_);
-    list.set_mailbox_id(sel.mailbox_id);
-    *list.mutable_uids() = to_uid_set(known);
-    auto listed = co_await list_records(list);
-    if (!listed) co_return listed.error();
-    for (const auto& m : *listed) {
-      const auto msn = msn_of(sel.uids, m.uid());
-      if (msn == 0) continue;
-      out += announce_keywords(m.flags());
-      out += "* " + std::to_string(msn) + " FETCH (UID " + std::to_string(m.uid()) + " " +
-             flags_item(m.uid(), m.flags()) + ")\r\n";
-    }
+    auto fetched = co_await flag_fetches(known);
+    if (!fetched) co_return fetched.error();
+    out += *fetched;
   }
   sel.modseq = std::max(sel.modseq, changes.highest_modseq);
   sel.own.erase(sel.own.begin(), sel.own.upper_bound(sel.modseq));
   co_return out;
 }
 
-awaitable<bool> Session::complete(const Command& c, std::string out, std::string_view text) {
+awaitable<Result<std::string>> Session::flag_fetches(const std::vector<std::uint32_t>& uids,
+                                                     std::uint64_t changed_since) {
+  auto& sel = *selected_;
+  v1::ListMessagesRequest list;
+  list.set_account_id(account_id_);
+  list.set_mailbox_id(sel.mailbox_id);
+  *list.mutable_uids() = to_uid_set(uids);
+  list.set_changed_since_modseq(changed_since);
+  auto listed = co_await list_records(list);
+  if (!listed) co_return listed.error();
+  std::string out;
+  for (const auto& m : *listed) {
+    const auto msn = msn_of(sel.uids, m.uid());
+    if (msn == 0) continue;
+    out += announce_keywords(m.flags());
+    // RFC 7162 §3.1: once CONDSTORE is on, every flag FETCH carries UID and MODSEQ.
+    out += "* " + std::to_string(msn) + " FETCH (UID " + std::to_string(m.uid()) + " " +
+           flags_item(m.uid(), m.flags()) +
+           (condstore_ ? " MODSEQ (" + std::to_string(m.modseq()) + ")" : "") + ")\r\n";
+  }
+  co_return out;
+}
+
+awaitable<bool> Session::complete(const Command& c, std::string out, std::string_view text,
+                                  bool highest_modseq) {
   if (selected_) {
     const bool allowed = c.name != "FETCH" && c.name != "STORE" && c.name != "SEARCH" &&
                          c.name != "SORT" && c.name != "THREAD";
@@ -145,6 +149,9 @@ awaitable<bool> Session::complete(const Command& c, std::string out, std::string
   }
   out += c.tag;
   out += " OK ";
+  // RFC 7162 §3.2.7, §3.2.9: EXPUNGE under QRESYNC tells the modseq the client is now at.
+  if (highest_modseq && qresync_ && selected_)
+    out += "[HIGHESTMODSEQ " + std::to_string(selected_->modseq) + "] ";
   out += text;
   out += "\r\n";
   co_return co_await send(out);

@@ -47,4 +47,34 @@ std::string format_uid_set(const std::vector<std::uint32_t>& ascending) {
   return out;
 }
 
+std::uint32_t msn_of(const std::vector<std::uint32_t>& uids, std::uint32_t uid) {
+  auto it = std::lower_bound(uids.begin(), uids.end(), uid);
+  if (it == uids.end() || *it != uid) return 0;
+  return static_cast<std::uint32_t>(it - uids.begin()) + 1;
+}
+
+UidRanges missing(const UidRanges& within, const std::vector<std::uint32_t>& existing) {
+  UidRanges out;
+  for (auto [first, last] : within) {
+    auto it = std::lower_bound(existing.begin(), existing.end(), first);
+    std::uint64_t next = first;  // 64 bits: last may be 4294967295
+    for (; it != existing.end() && *it <= last; ++it) {
+      if (*it > next) out.emplace_back(static_cast<std::uint32_t>(next), *it - 1);
+      next = std::uint64_t{*it} + 1;
+    }
+    if (next <= last) out.emplace_back(static_cast<std::uint32_t>(next), last);
+  }
+  return out;
+}
+
+std::string format_ranges(const UidRanges& ranges) {
+  std::string out;
+  for (auto [first, last] : ranges) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(first);
+    if (last > first) out += ':' + std::to_string(last);
+  }
+  return out;
+}
+
 }  // namespace tessera::imap

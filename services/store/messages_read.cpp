@@ -90,7 +90,8 @@ Status MessageOps::list(const v1::ListMessagesRequest& request, const ListSink& 
   const bool envelope = wants(request, v1::MESSAGE_FIELD_ENVELOPE);
   const bool structure = wants(request, v1::MESSAGE_FIELD_BODY_STRUCTURE);
   const bool preview = wants(request, v1::MESSAGE_FIELD_PREVIEW);
-  const bool derived_needed = envelope || structure || preview;
+  const bool threading = wants(request, v1::MESSAGE_FIELD_THREADING);
+  const bool derived_needed = envelope || structure || preview || threading;
 
   v1::ListMessagesReply batch;
   std::size_t batch_bytes = 0;
@@ -127,6 +128,11 @@ Status MessageOps::list(const v1::ListMessagesRequest& request, const ListSink& 
             if (envelope) *message->mutable_envelope() = (*derived)->envelope();
             if (structure) *message->mutable_body_structure() = (*derived)->body_structure();
             if (preview) message->set_preview((*derived)->preview());
+            if (threading) {
+              message->set_base_subject((*derived)->base_subject());
+              message->set_reply_subject((*derived)->reply_subject());
+              *message->mutable_references() = (*derived)->references();
+            }
           }
         }
         batch_bytes += message->ByteSizeLong();
