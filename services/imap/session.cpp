@@ -172,12 +172,13 @@ std::string Session::capabilities() const {
   std::string caps =
       "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE NAMESPACE UNSELECT "
       "UTF8=ACCEPT SPECIAL-USE IDLE UIDPLUS MOVE MULTIAPPEND ESEARCH SEARCHRES CONDSTORE QRESYNC "
-      "SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES "
+      "SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES CHILDREN LIST-EXTENDED "
+      "LIST-STATUS STATUS=SIZE QUOTA QUOTA=RES-STORAGE "
       "APPENDLIMIT=" +
       std::to_string(settings_.max_message);
   if (state_ == State::not_authenticated) {
     if (!connection_.stream.is_tls() && settings_.tls) caps += " STARTTLS";
-    caps += login_allowed() ? " AUTH=PLAIN" : " LOGINDISABLED";
+    caps += login_allowed() ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED";
   }
   return caps;
 }

@@ -1,5 +1,6 @@
 // Not-authenticated state: STARTTLS (RFC 9051 §6.2.1), LOGIN (§6.2.3), AUTHENTICATE PLAIN
-// (§6.2.2, RFC 4616, SASL-IR RFC 4959). Passwords are checked by the store's Directory, which
+// (§6.2.2, RFC 4616) and LOGIN (draft-murchison-sasl-login, what Outlook offers), SASL-IR (RFC
+// 4959). Passwords are checked by the store's Directory, which
 // throttles and locks out; the session waits the delay the store asks for before answering.
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
@@ -63,22 +64,24 @@ awaitable<bool> Session::authenticate(const Command& c, Reader& args) {
   auto mechanism = args.atom();
   if (!mechanism) co_return co_await tagged(c, "BAD", "AUTHENTICATE needs a mechanism");
   const auto name = ascii_upper(*mechanism);
-  if (name != "PLAIN") co_return co_await tagged(c, "NO", "[CANNOT] Only PLAIN is supported");
+  if (name != "PLAIN" && name != "LOGIN")
+    co_return co_await tagged(c, "NO", "[CANNOT] Only PLAIN and LOGIN are supported");
   if (!login_allowed())
     co_return co_await tagged(c, "NO", "[PRIVACYREQUIRED] Use STARTTLS or port 993 first");
-  std::string response;
-  if (args.try_char(' ')) {
-    response = std::string(args.rest());  // SASL-IR (RFC 4959); "=" is an empty response
-  } else {
-    if (!co_await send("+ \r\n")) co_return false;
-    auto line = co_await reader_.read_line();
-    if (!line) co_return false;
-    response = std::move(*line);
+  std::optional<std::string> initial;
+  if (args.try_char(' ')) initial = std::string(args.rest());  // SASL-IR (RFC 4959)
+  if (name == "LOGIN") {
+    // draft-murchison-sasl-login: "Username:" then "Password:", each answered in base64.
+    auto user = co_await sasl_response(c, std::move(initial), "VXNlcm5hbWU6");
+    if (!user) co_return alive_;
+    auto password = co_await sasl_response(c, std::nullopt, "UGFzc3dvcmQ6");
+    if (!password) co_return alive_;
+    co_return co_await check_credentials(c, *user, *password);
   }
-  if (response == "*") co_return co_await tagged(c, "BAD", "Authentication cancelled");
-  auto decoded = response == "=" ? std::optional<std::string>("") : base64_decode(response);
+  auto decoded = co_await sasl_response(c, std::move(initial), "");
+  if (!decoded) co_return alive_;
   // RFC 4616: authzid NUL authcid NUL passwd.
-  const auto first = decoded ? decoded->find('\0') : std::string::npos;
+  const auto first = decoded->find('\0');
   const auto second = first == std::string::npos ? first : decoded->find('\0', first + 1);
   if (second == std::string::npos) co_return co_await tagged(c, "BAD", "Malformed PLAIN response");
   const auto authzid = decoded->substr(0, first);
@@ -87,6 +90,37 @@ awaitable<bool> Session::authenticate(const Command& c, Reader& args) {
     co_return co_await tagged(c, "NO",
                               "[AUTHORIZATIONFAILED] Acting as another user is not allowed");
   co_return co_await check_credentials(c, authcid, decoded->substr(second + 1));
+}
+
+awaitable<std::optional<std::string>> Session::sasl_response(const Command& c,
+                                                             std::optional<std::string> initial,
+                                                             std::string_view challenge) {
+  std::string response;
+  if (initial) {
+    response = std::move(*initial);
+  } else {
+    if (!co_await send("+ " + std::string(challenge) + "\r\n")) {
+      alive_ = false;
+      co_return std::nullopt;
+    }
+    auto line = co_await reader_.read_line();
+    if (!line) {
+      alive_ = false;
+      co_return std::nullopt;
+    }
+    response = std::move(*line);
+  }
+  // RFC 9051 §6.2.2: "*" cancels with BAD; "=" is an empty initial response (RFC 4959).
+  std::string_view why;
+  std::optional<std::string> decoded;
+  if (response == "*")
+    why = "Authentication cancelled";
+  else if (decoded = response == "=" ? std::optional<std::string>("") : base64_decode(response);
+           !decoded)
+    why = "Response is not base64";
+  if (decoded) co_return decoded;
+  alive_ = co_await tagged(c, "BAD", why);
+  co_return std::nullopt;
 }
 
 awaitable<bool> Session::check_credentials(const Command& c, const std::string& user,

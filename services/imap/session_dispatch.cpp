@@ -48,7 +48,7 @@ struct Session::Handler {
 std::span<const Session::Handler> Session::commands() {
   using S = Session;
   using C = const Command&;
-  static const std::array<Handler, 33> table = {{
+  static const std::array<Handler, 36> table = {{
       {"CAPABILITY", kAnyState, Arguments::none,
        [](S& s, C c, Reader&) { return s.capability(c); }},
       // NOOP is how a client polls: in the selected state it brings pending updates (§6.1.2).
@@ -84,6 +84,12 @@ std::span<const Session::Handler> Session::commands() {
        [](S& s, C c, Reader& a) { return s.list(c, a, true); }},
       {"STATUS", kLoggedIn, Arguments::required,
        [](S& s, C c, Reader& a) { return s.status(c, a); }},
+      {"GETQUOTAROOT", kLoggedIn, Arguments::required,
+       [](S& s, C c, Reader& a) { return s.get_quota_root(c, a); }},
+      {"GETQUOTA", kLoggedIn, Arguments::required,
+       [](S& s, C c, Reader& a) { return s.get_quota(c, a); }},
+      {"SETQUOTA", kLoggedIn, Arguments::required,
+       [](S& s, C c, Reader&) { return s.set_quota(c); }},
       {"SELECT", kLoggedIn, Arguments::required,
        [](S& s, C c, Reader& a) { return s.select(c, a, false); }},
       {"EXAMINE", kLoggedIn, Arguments::required,

@@ -12,6 +12,7 @@
 
 #include "base/asio.hpp"
 #include "imap/fetch_items.hpp"
+#include "imap/list_command.hpp"
 #include "imap/literal.hpp"
 #include "imap/modifiers.hpp"
 #include "imap/reader.hpp"
@@ -21,6 +22,7 @@
 #include "net/line_reader.hpp"
 #include "net/listener.hpp"
 #include "session.hpp"
+#include "tessera/store/v1/directory.pb.h"
 #include "tessera/store/v1/mailboxes.pb.h"
 #include "tessera/store/v1/messages.pb.h"
 #include "uid_set.hpp"
@@ -95,6 +97,11 @@ class Session {
   // session_auth.cpp
   awaitable<bool> login(const Command& c, Reader& args);
   awaitable<bool> authenticate(const Command& c, Reader& args);
+  // One decoded SASL response: `initial` (SASL-IR) or the line after "+ challenge". nullopt
+  // when it was refused with BAD or the peer went away; alive_ then says whether to go on.
+  awaitable<std::optional<std::string>> sasl_response(const Command& c,
+                                                      std::optional<std::string> initial,
+                                                      std::string_view challenge);
   awaitable<bool> check_credentials(const Command& c, const std::string& user,
                                     const std::string& password);
   awaitable<bool> starttls(const Command& c);
@@ -139,6 +146,12 @@ class Session {
   std::optional<std::string> unsupported_charset(const SearchProgram& program) const;
   // The raw header (or whole message) of one message of the selected mailbox.
   awaitable<Result<std::string>> read_piece(std::uint32_t uid, bool header_only);
+
+  // session_quota.cpp
+  awaitable<Result<store::v1::Quota>> account_quota();
+  awaitable<bool> get_quota_root(const Command& c, Reader& args);
+  awaitable<bool> get_quota(const Command& c, Reader& args);
+  awaitable<bool> set_quota(const Command& c);
 
   // session_sort.cpp
   awaitable<bool> sort(const Command& c, Reader& args, bool by_uid);
@@ -226,6 +239,16 @@ class Session {
 
   // session_mailbox.cpp
   awaitable<bool> list(const Command& c, Reader& args, bool lsub);
+  std::string lsub_lines(const store::v1::ListMailboxesReply& tree,
+                         const std::vector<std::string>& wanted) const;
+  // LIST's untagged lines for the mailboxes of `tree` matching `wanted` (RFC 5258, RFC 5819).
+  awaitable<Result<std::string>> list_lines(const ListCommand& command,
+                                            const store::v1::ListMailboxesReply& tree,
+                                            const std::vector<std::string>& wanted);
+  // "* STATUS name (items)\r\n" for one mailbox whose status the store sent along.
+  awaitable<Result<std::string>> status_line(const store::v1::Mailbox& mailbox,
+                                             const std::vector<std::string>& items);
+  awaitable<Result<std::uint64_t>> deleted_bytes(std::uint64_t mailbox_id);
   awaitable<bool> status(const Command& c, Reader& args);
   awaitable<bool> select(const Command& c, Reader& args, bool read_only);
   awaitable<bool> unselect(const Command& c, bool close);
@@ -249,6 +272,7 @@ class Session {
   bool condstore_ = false;
   bool qresync_ = false;
   int failed_logins_ = 0;
+  bool alive_ = true;  // set by helpers that answer for a command: may the session go on?
   // APPEND's message literal, announced but not read yet (read_command leaves it to append()).
   std::optional<LiteralHeader> append_literal_;
 };

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/ascii.hpp"
+#include "imap/list_command.hpp"
 #include "imap/mutf7.hpp"
 #include "response.hpp"
 #include "rpc/client.hpp"
@@ -15,22 +16,6 @@ namespace tessera::imap {
 namespace {
 
 namespace v1 = store::v1;
-
-bool is_list_char(char c) {
-  return is_atom_char(c) || c == '%' || c == '*' || c == ']';
-}
-
-// list-mailbox = 1*list-char / string
-Result<std::string> list_mailbox(Reader& args) {
-  if (args.peek() == '"' || args.peek() == '{') return args.string();
-  std::string out;
-  while (!args.at_end() && is_list_char(args.peek())) {
-    out.push_back(args.peek());
-    args.try_char(args.peek());
-  }
-  if (out.empty()) return args.error("expected a mailbox pattern");
-  return out;
-}
 
 // RFC 9051 §6.3.9: "*" matches anything, "%" anything but the hierarchy delimiter.
 bool matches(std::string_view pattern, std::string_view name) {
@@ -43,6 +28,17 @@ bool matches(std::string_view pattern, std::string_view name) {
     return false;
   }
   return !name.empty() && pattern[0] == name[0] && matches(pattern.substr(1), name.substr(1));
+}
+
+bool matches_any(const std::vector<std::string>& patterns, std::string_view name) {
+  return std::any_of(patterns.begin(), patterns.end(),
+                     [&](const std::string& p) { return matches(p, name); });
+}
+
+// RFC 6154 §2: the folders that carry a special-use attribute.
+bool has_special_use(const v1::Mailbox& m) {
+  return m.role() == v1::MAILBOX_ROLE_SENT || m.role() == v1::MAILBOX_ROLE_DRAFTS ||
+         m.role() == v1::MAILBOX_ROLE_TRASH || m.role() == v1::MAILBOX_ROLE_JUNK;
 }
 
 // "INBOX" is case-insensitive (RFC 9051 §5.1); other names are compared exactly.
@@ -130,83 +126,143 @@ awaitable<Result<v1::Mailbox>> Session::find_mailbox(const std::string& name) {
 }
 
 awaitable<bool> Session::list(const Command& c, Reader& args, bool lsub) {
-  auto reference = args.astring();
-  if (!reference || !args.sp())
-    co_return co_await tagged(c, "BAD", "LIST needs a reference and a pattern");
-  auto pattern = list_mailbox(args);
-  if (!pattern || !args.at_end())
-    co_return co_await tagged(c, "BAD", "LIST needs a reference and a pattern");
   const std::string kind = lsub ? "LSUB" : "LIST";
-  if (pattern->empty()) {
+  auto command = parse_list(args);
+  if (!command) co_return co_await tagged(c, "BAD", command.error().message);
+  // LSUB (RFC 3501 §6.3.9) has none of LIST-EXTENDED's syntax.
+  if (lsub && command->extended) co_return co_await tagged(c, "BAD", "LSUB takes no options");
+  const bool selects = command->select_subscribed || command->select_special_use;
+  if (command->patterns.size() == 1 && command->patterns[0].empty() && !selects) {
     // RFC 9051 §6.3.9: an empty pattern asks for the delimiter and the root.
     co_return co_await send("* " + kind + " (\\Noselect) \"/\" \"\"\r\n" + c.tag + " OK " + kind +
                             " completed\r\n");
   }
-  std::string full = *reference;
-  if (!full.empty() && full.back() != '/') full += '/';
-  full += *pattern;
-  // A pattern that is not valid modified UTF-7 matches no mailbox name: an empty answer.
-  auto decoded = utf8_ ? Result<std::string>(full) : mutf7_to_utf8(full);
-  if (!decoded) co_return co_await complete(c, "", kind + " completed");
-  const auto wanted = canonical_inbox(*decoded);
-  auto tree = co_await mailboxes(false);
+  std::vector<std::string> wanted;
+  for (const auto& pattern : command->patterns) {
+    std::string full = command->reference;
+    if (!full.empty() && full.back() != '/' && !pattern.empty()) full += '/';
+    full += pattern;
+    // A pattern that is not valid modified UTF-7 matches no mailbox name.
+    auto decoded = utf8_ ? Result<std::string>(full) : mutf7_to_utf8(full);
+    if (decoded) wanted.push_back(canonical_inbox(*decoded));
+  }
+  auto tree = co_await mailboxes(!command->return_status.empty());
   if (!tree) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+  // No co_await inside ?: here: GCC 12 destroys such a temporary twice.
   std::string out;
-  std::set<std::string> parents;  // LSUB: unsubscribed parents already answered
-  for (const auto& m : tree->mailboxes()) {
-    if (lsub && !m.subscribed()) continue;
-    if (matches(wanted, m.path())) {
-      out += "* " + kind + " " + attributes(m, lsub) + " \"/\" " + wire_name(m.path()) + "\r\n";
+  if (lsub) {
+    out = lsub_lines(*tree, wanted);
+  } else {
+    auto lines = co_await list_lines(*command, *tree, wanted);
+    if (!lines) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+    out = std::move(*lines);
+  }
+  co_return co_await send(out + c.tag + " OK " + kind + " completed\r\n");
+}
+
+std::string Session::lsub_lines(const v1::ListMailboxesReply& tree,
+                                const std::vector<std::string>& wanted) const {
+  std::string out;
+  std::set<std::string> parents;  // unsubscribed parents already answered
+  for (const auto& m : tree.mailboxes()) {
+    if (!m.subscribed()) continue;
+    if (matches_any(wanted, m.path())) {
+      out += "* LSUB " + attributes(m, true) + " \"/\" " + wire_name(m.path()) + "\r\n";
       continue;
     }
-    if (!lsub) continue;
     // RFC 3501 §6.3.9: "foo/bar" subscribed, "foo" not, LSUB "%" answers foo with \Noselect.
     for (auto cut = m.path().find('/'); cut != std::string::npos;
          cut = m.path().find('/', cut + 1)) {
       const auto parent = m.path().substr(0, cut);
-      if (!matches(wanted, parent) || subscribed(*tree, parent) || !parents.insert(parent).second)
+      if (!matches_any(wanted, parent) || subscribed(tree, parent) ||
+          !parents.insert(parent).second)
         continue;
       out += "* LSUB (\\Noselect) \"/\" " + wire_name(parent) + "\r\n";
     }
   }
-  co_return co_await send(out + c.tag + " OK " + kind + " completed\r\n");
+  // A subscription whose mailbox was deleted is still listed (RFC 9051 §6.3.7).
+  for (const auto& path : tree.lost_subscriptions())
+    if (matches_any(wanted, path)) out += "* LSUB (\\Noselect) \"/\" " + wire_name(path) + "\r\n";
+  return out;
+}
+
+awaitable<Result<std::string>> Session::list_lines(const ListCommand& command,
+                                                   const v1::ListMailboxesReply& tree,
+                                                   const std::vector<std::string>& wanted) {
+  // RFC 5258 §3.1 and RFC 6154 §3: the selection options narrow the mailboxes; RECURSIVEMATCH
+  // also names a matching mailbox one of whose descendants is selected but not itself matched.
+  auto selected = [&](const v1::Mailbox& m) {
+    return (!command.select_subscribed || m.subscribed()) &&
+           (!command.select_special_use || has_special_use(m));
+  };
+  std::string out;
+  for (const auto& m : tree.mailboxes()) {
+    if (!matches_any(wanted, m.path())) continue;
+    std::string extended;
+    if (command.recursive_match) {
+      const auto prefix = m.path() + "/";
+      const bool child_selected =
+          std::any_of(tree.mailboxes().begin(), tree.mailboxes().end(), [&](const auto& d) {
+            return d.path().starts_with(prefix) && selected(d) && !matches_any(wanted, d.path());
+          });
+      if (child_selected)
+        extended = command.select_subscribed ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))"
+                                             : " (\"CHILDINFO\" (\"SPECIAL-USE\"))";
+    }
+    if (!selected(m) && extended.empty()) continue;
+    auto flags = attributes(m, false);
+    if (command.return_subscribed && m.subscribed())
+      flags.insert(flags.size() - 1, " \\Subscribed");
+    out += "* LIST " + flags + " \"/\" " + wire_name(m.path()) + extended + "\r\n";
+    // RFC 5819 §2: the STATUS of each listed mailbox that can be selected, right after it.
+    if (!command.return_status.empty() && selected(m)) {
+      auto status = co_await status_line(m, command.return_status);
+      if (!status) co_return status.error();
+      out += *status;
+    }
+  }
+  // RFC 5258 §3.1: a subscription without its mailbox is \NonExistent (and \Subscribed).
+  if (command.select_subscribed)
+    for (const auto& path : tree.lost_subscriptions())
+      if (matches_any(wanted, path))
+        out += "* LIST (\\Subscribed \\NonExistent) \"/\" " + wire_name(path) + "\r\n";
+  co_return out;
 }
 
 awaitable<bool> Session::status(const Command& c, Reader& args) {
   auto name = args.astring();
   if (!name || !args.sp()) co_return co_await tagged(c, "BAD", "STATUS needs a mailbox and items");
-  std::vector<std::string> items;
-  auto parsed = args.list(
-      [&]() -> Status {
-        auto item = args.atom();
-        if (!item) return item.error();
-        const auto upper = ascii_upper(*item);
-        static const std::vector<std::string> kKnown = {"MESSAGES",    "RECENT",       "UIDNEXT",
-                                                        "UIDVALIDITY", "UNSEEN",       "DELETED",
-                                                        "SIZE",        "HIGHESTMODSEQ"};
-        if (std::find(kKnown.begin(), kKnown.end(), upper) == kKnown.end())
-          return args.error("unknown status item " + upper);
-        items.push_back(upper);
-        return {};
-      },
-      false);
-  if (!parsed || !args.at_end())
+  auto items = parse_status_items(args);
+  if (!items || !args.at_end())
     co_return co_await tagged(c, "BAD", "STATUS needs a mailbox and items");
   auto mailbox = co_await find_mailbox(*name);
   if (!mailbox) {
     const auto why = no_mailbox_text(mailbox.error());
     co_return co_await tagged(c, "NO", why);
   }
-  const auto& s = mailbox->status();
   // RFC 7162 §3.1: STATUS HIGHESTMODSEQ is a CONDSTORE-enabling command.
-  std::string enabled;
-  if (std::find(items.begin(), items.end(), "HIGHESTMODSEQ") != items.end())
-    enabled = enable_condstore();
+  std::string out;
+  if (std::find(items->begin(), items->end(), "HIGHESTMODSEQ") != items->end())
+    out = enable_condstore();
+  auto line = co_await status_line(*mailbox, *items);
+  if (!line) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+  co_return co_await send(out + *line + c.tag + " OK STATUS completed\r\n");
+}
+
+awaitable<Result<std::string>> Session::status_line(const v1::Mailbox& mailbox,
+                                                    const std::vector<std::string>& items) {
+  const auto& s = mailbox.status();
   std::uint64_t recent = 0;
   if (std::find(items.begin(), items.end(), "RECENT") != items.end()) {
-    auto counted = co_await count_recent(*mailbox);
-    if (!counted) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
+    auto counted = co_await count_recent(mailbox);
+    if (!counted) co_return counted.error();
     recent = *counted;
+  }
+  std::uint64_t deleted_storage = 0;
+  if (std::find(items.begin(), items.end(), "DELETED-STORAGE") != items.end()) {
+    auto sized = co_await deleted_bytes(mailbox.mailbox_id());
+    if (!sized) co_return sized.error();
+    deleted_storage = *sized;
   }
   std::string values;
   for (const auto& item : items) {
@@ -227,10 +283,27 @@ awaitable<bool> Session::status(const Command& c, Reader& args) {
       value = s.size_bytes();
     else if (item == "HIGHESTMODSEQ")
       value = s.highest_modseq();
+    else if (item == "DELETED-STORAGE")
+      value = deleted_storage;
     values += (values.empty() ? "" : " ") + item + " " + std::to_string(value);
   }
-  co_return co_await send(enabled + "* STATUS " + wire_name(mailbox->path()) + " (" + values +
-                          ")\r\n" + c.tag + " OK STATUS completed\r\n");
+  co_return "* STATUS " + wire_name(mailbox.path()) + " (" + values + ")\r\n";
+}
+
+// RFC 9208 §4.4 DELETED-STORAGE: what EXPUNGE would free, in units of 1024 octets.
+awaitable<Result<std::uint64_t>> Session::deleted_bytes(std::uint64_t mailbox_id) {
+  v1::ListMessagesRequest list;
+  list.set_account_id(account_id_);
+  list.set_mailbox_id(mailbox_id);
+  auto records = co_await list_records(list);
+  if (!records) co_return records.error();
+  std::uint64_t bytes = 0;
+  for (const auto& m : *records) {
+    const auto& system = m.flags().system();
+    if (std::find(system.begin(), system.end(), v1::SYSTEM_FLAG_DELETED) != system.end())
+      bytes += m.size();
+  }
+  co_return (bytes + 1023) / 1024;
 }
 
 awaitable<bool> Session::select(const Command& c, Reader& args, bool read_only) {

@@ -181,14 +181,18 @@ awaitable<bool> Session::subscribe(const Command& c, Reader& args, bool subscrib
   auto name = args.astring();
   if (!name || !args.at_end()) co_return co_await tagged(c, "BAD", verb + " needs a mailbox name");
   auto mailbox = co_await find_mailbox(*name);
-  if (!mailbox) {
+  v1::SetSubscribedRequest request;
+  request.set_account_id(account_id_);
+  request.set_subscribed(subscribed);
+  if (mailbox) {
+    request.set_mailbox_id(mailbox->mailbox_id());
+  } else if (auto path = mailbox_path(*name);
+             !subscribed && mailbox.error().code == "imap.no_such_mailbox" && path) {
+    request.set_path(*path);  // a subscription that outlived its mailbox (RFC 9051 §6.3.7)
+  } else {
     const auto why = refusal(mailbox.error());
     co_return co_await tagged(c, "NO", why);
   }
-  v1::SetSubscribedRequest request;
-  request.set_account_id(account_id_);
-  request.set_mailbox_id(mailbox->mailbox_id());
-  request.set_subscribed(subscribed);
   auto done = co_await rpc::unary(settings_.store->mailboxes->async(),
                                   &v1::Mailboxes::Stub::async::SetSubscribed, request,
                                   {.timeout = settings_.store_timeout});

@@ -80,6 +80,14 @@ std::uint32_t next_uid_validity(storedb::v1::AccountState& state, std::int64_t n
   return value;
 }
 
+bool forget_lost_subscription(storedb::v1::AccountState& state, const std::string& path) {
+  auto* lost = state.mutable_lost_subscriptions();
+  auto it = std::find(lost->begin(), lost->end(), path);
+  if (it == lost->end()) return false;
+  lost->erase(it);
+  return true;
+}
+
 storedb::v1::MailboxRecord& new_mailbox(AccountEdit& account, std::uint64_t parent_id,
                                         std::string_view name, v1::MailboxRole role,
                                         bool subscribed, std::int64_t now_ms) {
@@ -252,6 +260,7 @@ Result<v1::ListMailboxesReply> MailboxOps::list(const v1::ListMailboxesRequest& 
   v1::ListMailboxesReply reply;
   reply.set_delimiter("/");
   reply.set_highest_modseq((*state)->highest_modseq());
+  *reply.mutable_lost_subscriptions() = (*state)->lost_subscriptions();
   for (auto& mailbox : ordered_tree(all)) {
     if (request.subscribed_only() && !mailbox.subscribed()) continue;
     if (request.include_status())
@@ -291,11 +300,14 @@ Result<v1::Mailbox> MailboxOps::create(const v1::CreateMailboxRequest& request) 
   auto all = account.all_mailboxes();
   if (!all) return all.error();
   if (auto ok = check_unique(*all, request.parent_id(), request.name(), 0); !ok) return ok.error();
-  auto& record = new_mailbox(account, request.parent_id(), request.name(),
-                             v1::MAILBOX_ROLE_UNSPECIFIED, request.subscribe(), (*txn)->now_ms());
+  const auto path = path_of(*all, request.parent_id(), request.name());
+  const bool resubscribed = forget_lost_subscription(account.state(), path);
+  auto& record =
+      new_mailbox(account, request.parent_id(), request.name(), v1::MAILBOX_ROLE_UNSPECIFIED,
+                  request.subscribe() || resubscribed, (*txn)->now_ms());
   v1::Mailbox created = record.mailbox();
   if (auto committed = (*txn)->commit(); !committed) return committed.error();
-  created.set_path(path_of(*all, created.parent_id(), created.name()));
+  created.set_path(path);
   return created;
 }
 
@@ -352,6 +364,11 @@ Result<v1::DeleteMailboxReply> MailboxOps::remove(const v1::DeleteMailboxRequest
     auto record = account.mailbox(*it);
     if (!record) return record.error();
     v1::Mailbox gone = (*record)->mailbox();
+    if (gone.subscribed()) {
+      const auto path = path_of(*all, gone.parent_id(), gone.name());
+      forget_lost_subscription(account.state(), path);
+      account.state().add_lost_subscriptions(path);
+    }
     if (auto ok = discard_messages(**txn, account, *it); !ok) return ok.error();
     account.remove_mailbox(*it);
     account.record_mailbox(v1::CHANGE_KIND_MAILBOX_DELETED, gone);
@@ -366,6 +383,13 @@ Result<v1::SetSubscribedReply> MailboxOps::subscribe(const v1::SetSubscribedRequ
   auto txn = Txn::begin(context_, request.account_id());
   if (!txn) return txn.error();
   auto& account = (*txn)->account(request.account_id());
+  if (request.mailbox_id() == 0 && !request.subscribed()) {
+    if (!forget_lost_subscription(account.state(), request.path()))
+      return not_found("no subscription to " + request.path());
+    account.force_write();
+    if (auto committed = (*txn)->commit(); !committed) return committed.error();
+    return v1::SetSubscribedReply();
+  }
   auto record = account.edit_mailbox(request.mailbox_id());
   if (!record) return record.error();
   if ((*record)->mailbox().subscribed() == request.subscribed()) return v1::SetSubscribedReply();

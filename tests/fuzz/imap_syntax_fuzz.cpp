@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "imap/fetch_items.hpp"
+#include "imap/list_command.hpp"
 #include "imap/literal.hpp"
 #include "imap/modifiers.hpp"
 #include "imap/mutf7.hpp"
@@ -47,7 +48,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)parse_store_modifiers(store);
   }
   {
-    Reader sort(wire), criteria(wire), algorithm(wire);
+    Reader sort(wire), criteria(wire), algorithm(wire), list(wire), status(wire);
+    (void)parse_list(list);
+    (void)parse_status_items(status);
     (void)parse_sort_criteria(sort);
     (void)parse_search_criteria(criteria);
     (void)parse_thread_algorithm(algorithm);

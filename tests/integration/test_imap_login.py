@@ -98,6 +98,31 @@ class ImapLogin(unittest.TestCase):
         self.assertEqual(typ, "OK")
         c.logout()
 
+    def test_authenticate_login(self):
+        # Outlook's mechanism: base64 "Username:" and "Password:" challenges, one answer each.
+        c = self.tls_client()
+        self.assertIn("AUTH=LOGIN", c.capabilities)
+        challenges = []
+
+        def answer(challenge):
+            challenges.append(challenge)
+            return "ann@example.test" if len(challenges) == 1 else PASSWORD
+
+        typ, _ = c.authenticate("LOGIN", answer)
+        self.assertEqual((typ, challenges), ("OK", [b"Username:", b"Password:"]))
+        c.logout()
+        # With SASL-IR the user name comes along; "*" cancels with BAD (RFC 9051 §6.2.2).
+        tls = self.raw_tls()
+        tls.sendall(b"a1 AUTHENTICATE LOGIN YW5uQGV4YW1wbGUudGVzdA==\r\n")
+        self.assertIn(b"+ UGFzc3dvcmQ6\r\n", harness.read_until(tls, b"+ UGFzc3dvcmQ6\r\n"))
+        tls.sendall(b"*\r\n")
+        self.assertIn(b"a1 BAD Authentication cancelled", harness.read_until(tls, b"a1 BAD"))
+        tls.sendall(b"a2 AUTHENTICATE LOGIN\r\n")
+        harness.read_until(tls, b"+ VXNlcm5hbWU6\r\n")
+        tls.sendall(b"not base64!\r\n")
+        self.assertIn(b"a2 BAD Response is not base64", harness.read_until(tls, b"a2 BAD"))
+        tls.close()
+
     def test_wrong_passwords_then_disconnect(self):
         tls = self.raw_tls()
         for i in range(1, 4):

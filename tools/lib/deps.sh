@@ -9,8 +9,11 @@ TESSERA_BUILD_PACKAGES=(
   prometheus-cpp-dev libyaml-cpp-dev
 )
 # Runtime of tools/run, and the real peers the tests drive (python3's imaplib/poplib/smtplib,
-# openssl s_client, clang-format for the format check).
-TESSERA_TEST_PACKAGES=(openssl python3 clang-format procps iproute2)
+# openssl s_client, mbsync from isync, Node.js for imapflow, clang-format for the format check).
+TESSERA_TEST_PACKAGES=(openssl python3 clang-format procps iproute2 isync nodejs)
+# NodeSource's nodejs bundles npm and conflicts with Debian's npm package: ask for it only when
+# there is no npm.
+command -v npm >/dev/null 2>&1 || TESSERA_TEST_PACKAGES+=(npm)
 
 tessera_missing_packages() {
   local pkg missing=()
@@ -46,4 +49,18 @@ tessera_build() {
     cmake -S "$TESSERA_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
   fi
   ninja -C "$dir" -j "$(nproc)" ${TESSERA_NINJA_QUIET:+--quiet}
+}
+
+# tessera_js_deps BUILD_DIR: the npm packages the integration tests use (tests/integration/js,
+# exact versions from its committed package-lock.json), installed with `npm ci` into BUILD_DIR/js,
+# outside the source tree. A no-op while the installed lock is the committed one.
+tessera_js_deps() {
+  local src="${TESSERA_ROOT:-$PWD}/tests/integration/js" dest="$1/js"
+  cmp -s "$src/package-lock.json" "$dest/installed-lock.json" && [ -d "$dest/node_modules" ] \
+    && return 0
+  mkdir -p "$dest"
+  rm -f "$dest/installed-lock.json"
+  cp "$src/package.json" "$src/package-lock.json" "$dest/"
+  (cd "$dest" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || return 1
+  cp "$src/package-lock.json" "$dest/installed-lock.json"
 }
