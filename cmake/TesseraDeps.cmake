@@ -2,6 +2,7 @@
 find_package(Threads REQUIRED)
 find_package(Boost 1.81 CONFIG REQUIRED)        # Asio, Beast: header-only
 find_package(OpenSSL 3 REQUIRED)
+find_package(ZLIB REQUIRED)                        # IMAP COMPRESS=DEFLATE (RFC 4978)
 find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 find_package(RocksDB CONFIG REQUIRED)

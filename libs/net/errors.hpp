@@ -20,6 +20,7 @@ inline constexpr std::string_view eof = "net.eof";          // peer closed or re
 inline constexpr std::string_view io = "net.io";            // anything else (incl. closed by us)
 inline constexpr std::string_view discard_limit = "net.discard_limit";  // endless overlong line
 inline constexpr std::string_view tls = "net.tls";                      // handshake failed
+inline constexpr std::string_view compression = "net.compression";      // zlib set-up or data
 
 }  // namespace tessera::net::errc
 

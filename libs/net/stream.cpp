@@ -52,6 +52,14 @@ awaitable<void> Stream::shutdown(Clock::duration timeout) {
   core->close();
 }
 
+Status Stream::start_compression() {
+  if (core_->deflate) return make_error(std::string(errc::compression), "already compressing");
+  auto deflate = Deflate::make();
+  if (!deflate) return deflate.error();
+  core_->deflate = std::move(*deflate);
+  return {};
+}
+
 void Stream::close() {
   if (core_) core_->close();
 }

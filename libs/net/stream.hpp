@@ -18,6 +18,7 @@
 
 #include "base/asio.hpp"
 #include "base/result.hpp"
+#include "net/compression.hpp"
 #include "net/deadline.hpp"
 
 namespace tessera::net {
@@ -30,8 +31,65 @@ struct StreamCore {
   tcp::socket socket;
   std::shared_ptr<asio::ssl::context> tls_context;  // outlives `tls`; survives a reload
   std::optional<asio::ssl::stream<tcp::socket&>> tls;
+  std::unique_ptr<Deflate> deflate;  // COMPRESS=DEFLATE once started, above TLS
+  std::string deflated;              // the compressed bytes of the write in progress
   tcp::endpoint remote;
   tcp::endpoint local;
+
+  template <typename Handler>
+  void raw_read_some(asio::mutable_buffer b, Handler&& handler) {
+    if (tls)
+      tls->async_read_some(b, std::forward<Handler>(handler));
+    else
+      socket.async_read_some(b, std::forward<Handler>(handler));
+  }
+  template <typename Handler>
+  void raw_write(asio::const_buffer b, Handler&& handler) {
+    if (tls)
+      asio::async_write(*tls, b, std::forward<Handler>(handler));
+    else
+      asio::async_write(socket, b, std::forward<Handler>(handler));
+  }
+};
+
+// Reads through the inflater: inflates what is buffered, reading more compressed bytes while
+// none come out (a sync-flush marker alone yields nothing).
+struct InflatingRead {
+  StreamCore* core;
+  asio::mutable_buffer out;
+  bool reading = false;
+
+  template <typename Self>
+  void operator()(Self& self, error_code ec = {}, std::size_t n = 0) {
+    if (reading) {
+      if (ec) return self.complete(ec, 0);
+      core->deflate->input_added(n);
+    }
+    auto produced = core->deflate->decompress(static_cast<char*>(out.data()), out.size());
+    if (!produced) return self.complete(make_error_code(boost::system::errc::bad_message), 0);
+    if (*produced > 0) return self.complete({}, *produced);
+    reading = true;
+    auto* space = core->deflate->input_space();
+    core->raw_read_some(asio::buffer(space, core->deflate->input_capacity()), std::move(self));
+  }
+};
+
+// Compresses and sync-flushes the whole buffer, sends it, and reports the plain size.
+struct DeflatingWrite {
+  StreamCore* core;
+  asio::const_buffer in;
+  bool writing = false;
+
+  template <typename Self>
+  void operator()(Self& self, error_code ec = {}, std::size_t = 0) {
+    if (writing) return self.complete(ec, ec ? 0 : in.size());
+    auto packed =
+        core->deflate->compress(std::string_view(static_cast<const char*>(in.data()), in.size()));
+    if (!packed) return self.complete(make_error_code(boost::system::errc::bad_message), 0);
+    core->deflated = std::move(*packed);
+    writing = true;
+    core->raw_write(asio::buffer(core->deflated), std::move(self));
+  }
 };
 }  // namespace detail
 
@@ -50,10 +108,11 @@ class Stream {
   auto async_read_some(asio::mutable_buffer buffer, Token&& token) {
     return asio::async_initiate<Token, void(error_code, std::size_t)>(
         [core = core_.get()](auto handler, asio::mutable_buffer b) {
-          if (core->tls) {
-            core->tls->async_read_some(b, std::move(handler));
+          if (core->deflate) {
+            asio::async_compose<decltype(handler), void(error_code, std::size_t)>(
+                detail::InflatingRead{core, b}, handler, core->socket);
           } else {
-            core->socket.async_read_some(b, std::move(handler));
+            core->raw_read_some(b, std::move(handler));
           }
         },
         token, buffer);
@@ -67,10 +126,11 @@ class Stream {
   auto async_write(asio::const_buffer buffer, Token&& token) {
     return asio::async_initiate<Token, void(error_code, std::size_t)>(
         [core = core_.get()](auto handler, asio::const_buffer b) {
-          if (core->tls) {
-            asio::async_write(*core->tls, b, std::move(handler));
+          if (core->deflate) {
+            asio::async_compose<decltype(handler), void(error_code, std::size_t)>(
+                detail::DeflatingWrite{core, b}, handler, core->socket);
           } else {
-            asio::async_write(core->socket, b, std::move(handler));
+            core->raw_write(b, std::move(handler));
           }
         },
         token, buffer);
@@ -98,6 +158,11 @@ class Stream {
   std::function<void()> close_handle() const;
 
   bool is_tls() const { return core_->tls.has_value(); }
+
+  // COMPRESS=DEFLATE (RFC 4978): from now on both directions are raw DEFLATE streams. Once
+  // only. Throw away anything the reader buffered beforehand first, as for STARTTLS.
+  Status start_compression();
+  bool is_compressed() const { return core_->deflate != nullptr; }
   // The negotiated protocol ("TLSv1.3") and cipher ("TLS_AES_256_GCM_SHA384") for logs; empty
   // for a plain stream.
   std::string tls_protocol() const;

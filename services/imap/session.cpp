@@ -176,6 +176,7 @@ std::string Session::capabilities() const {
       "LIST-STATUS STATUS=SIZE QUOTA QUOTA=RES-STORAGE "
       "APPENDLIMIT=" +
       std::to_string(settings_.max_message);
+  if (state_ != State::not_authenticated) caps += " COMPRESS=DEFLATE";
   if (state_ == State::not_authenticated) {
     if (!connection_.stream.is_tls() && settings_.tls) caps += " STARTTLS";
     caps += login_allowed() ? " AUTH=PLAIN AUTH=LOGIN" : " LOGINDISABLED";

@@ -1,7 +1,8 @@
 // Not-authenticated state: STARTTLS (RFC 9051 §6.2.1), LOGIN (§6.2.3), AUTHENTICATE PLAIN
 // (§6.2.2, RFC 4616) and LOGIN (draft-murchison-sasl-login, what Outlook offers), SASL-IR (RFC
-// 4959). Passwords are checked by the store's Directory, which
-// throttles and locks out; the session waits the delay the store asks for before answering.
+// 4959); COMPRESS=DEFLATE (RFC 4978), which like STARTTLS changes the stream. Passwords are checked
+// by the store's Directory, which throttles and locks out; the session waits the delay the store
+// asks for before answering.
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
@@ -46,6 +47,23 @@ awaitable<bool> Session::starttls(const Command& c) {
   auto handshake =
       co_await connection_.stream.handshake(settings_.tls->current(), std::chrono::seconds(30));
   co_return handshake.has_value();
+}
+
+// RFC 4978 §3: the tagged OK goes out plain, then both directions are DEFLATE streams.
+awaitable<bool> Session::compress(const Command& c, Reader& args) {
+  auto mechanism = args.atom();
+  if (!mechanism || !args.at_end()) co_return co_await tagged(c, "BAD", "COMPRESS needs DEFLATE");
+  if (ascii_upper(*mechanism) != "DEFLATE")
+    co_return co_await tagged(c, "BAD", "Unknown compression mechanism");
+  if (connection_.stream.is_compressed())
+    co_return co_await tagged(c, "NO", "[COMPRESSIONACTIVE] Already compressing");
+  if (!co_await tagged(c, "OK", "DEFLATE active")) co_return false;
+  // Nothing may follow COMPRESS before its OK; whatever did cannot be decoded.
+  reader_.discard_buffer();
+  auto started = connection_.stream.start_compression();
+  if (!started)
+    spdlog::warn("imap {}: {}", net::endpoint_string(connection_.client), started.error().message);
+  co_return started.has_value();
 }
 
 awaitable<bool> Session::login(const Command& c, Reader& args) {

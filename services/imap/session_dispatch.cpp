@@ -48,7 +48,7 @@ struct Session::Handler {
 std::span<const Session::Handler> Session::commands() {
   using S = Session;
   using C = const Command&;
-  static const std::array<Handler, 36> table = {{
+  static const std::array<Handler, 37> table = {{
       {"CAPABILITY", kAnyState, Arguments::none,
        [](S& s, C c, Reader&) { return s.capability(c); }},
       // NOOP is how a client polls: in the selected state it brings pending updates (§6.1.2).
@@ -62,6 +62,8 @@ std::span<const Session::Handler> Session::commands() {
        [](S& s, C c, Reader& a) { return s.login(c, a); }},
       {"AUTHENTICATE", kNotAuthenticated, Arguments::required,
        [](S& s, C c, Reader& a) { return s.authenticate(c, a); }},
+      {"COMPRESS", kLoggedIn, Arguments::required,
+       [](S& s, C c, Reader& a) { return s.compress(c, a); }},
       {"NAMESPACE", kLoggedIn, Arguments::none, [](S& s, C c, Reader&) { return s.namespace_(c); }},
       {"ENABLE", kLoggedIn, Arguments::required,
        [](S& s, C c, Reader& a) { return s.enable(c, a); }},

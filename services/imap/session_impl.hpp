@@ -105,6 +105,7 @@ class Session {
   awaitable<bool> check_credentials(const Command& c, const std::string& user,
                                     const std::string& password);
   awaitable<bool> starttls(const Command& c);
+  awaitable<bool> compress(const Command& c, Reader& args);
 
   // session_fetch.cpp
   awaitable<bool> fetch(const Command& c, Reader& args, bool by_uid);
