@@ -5,9 +5,12 @@
 #include <map>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "fetch_format.hpp"
 #include "imap/modifiers.hpp"
 #include "imap/sequence_set.hpp"
+#include "net/errors.hpp"
 #include "response.hpp"
 #include "rpc/client.hpp"
 #include "rpc/status.hpp"
@@ -93,16 +96,16 @@ awaitable<Result<std::vector<v1::MessageRecord>>> Session::list_records(
   co_return records;
 }
 
-// One body item of one message ("BODY[1] {n}\r\n..."), read through GetBody. A part the
-// message does not have is an empty string (what Dovecot answers too).
-awaitable<Result<std::string>> Session::body_item(std::uint32_t uid, const FetchItem& item) {
+// The GetBody request for one body item, and the name its response carries.
+v1::GetBodyRequest Session::body_request(std::uint32_t uid, const FetchItem& item,
+                                         std::string& name) const {
   using T = Section::Text;
   v1::GetBodyRequest body;
   body.set_account_id(account_id_);
   body.set_mailbox_id(selected_->mailbox_id);
   body.set_uid(uid);
   body.set_part(part_path(item.section));
-  std::string name = item.response_name();
+  name = item.response_name();
   if (item.kind == FetchKind::rfc822) name = "RFC822";
   if (item.kind == FetchKind::rfc822_header) {
     name = "RFC822.HEADER";
@@ -112,45 +115,110 @@ awaitable<Result<std::string>> Session::body_item(std::uint32_t uid, const Fetch
     name = "RFC822.TEXT";
     body.set_section(v1::SECTION_TEXT);
   }
-  const bool filtered =
-      item.section.text == T::header_fields || item.section.text == T::header_fields_not;
-  if (item.section.text == T::header || filtered) body.set_section(v1::SECTION_HEADER);
+  if (item.section.text == T::header || filtered(item)) body.set_section(v1::SECTION_HEADER);
   if (item.section.text == T::text) body.set_section(v1::SECTION_TEXT);
   if (item.section.text == T::mime) body.set_section(v1::SECTION_MIME);
   body.set_decode(item.kind == FetchKind::binary || item.kind == FetchKind::binary_size);
-  if (item.partial && !filtered) {
+  if (item.partial && !filtered(item)) {
     body.set_offset(item.partial->first);
     body.set_length(item.partial->second);
   }
+  return body;
+}
+
+bool Session::filtered(const FetchItem& item) {
+  return item.section.text == Section::Text::header_fields ||
+         item.section.text == Section::Text::header_fields_not;
+}
+
+namespace {
+
+// A GetBody error that still answers: a part the message does not have is "" (what Dovecot
+// answers too); an encoding BINARY cannot undo is [UNKNOWN-CTE]. Anything else is an error.
+Result<bool> empty_part(const Error& error) {
+  if (rpc::status_code(error) != grpc::StatusCode::INVALID_ARGUMENT) return error;
+  if (error.message.find("UNKNOWN-CTE") != std::string::npos)
+    return make_error("imap.unknown_cte", error.message);
+  return true;
+}
+
+}  // namespace
+
+// Small items gathered whole: HEADER.FIELDS (filtered here) and BINARY.SIZE.
+awaitable<Result<std::string>> Session::body_item(std::uint32_t uid, const FetchItem& item) {
+  std::string name;
   auto stream =
       rpc::server_stream(settings_.store->messages->async(), &v1::Messages::Stub::async::GetBody,
-                         body, {.timeout = settings_.store_timeout});
+                         body_request(uid, item, name), {.timeout = settings_.store_timeout});
   std::string data;
   std::uint64_t total = 0;
   for (;;) {
     auto chunk = co_await stream->next();
     if (!chunk) {
-      if (rpc::status_code(chunk.error()) != grpc::StatusCode::INVALID_ARGUMENT)
-        co_return chunk.error();
-      if (chunk.error().message.find("UNKNOWN-CTE") != std::string::npos)
-        co_return make_error("imap.unknown_cte", chunk.error().message);
-      break;  // no such part: ""
+      if (auto empty = empty_part(chunk.error()); !empty) co_return empty.error();
+      break;
     }
     if (!*chunk) break;
     if ((*chunk)->total_size() != 0) total = (*chunk)->total_size();
     data += (*chunk)->data();
   }
-  if (filtered) {
-    data =
-        select_header_fields(data, item.section.fields, item.section.text == T::header_fields_not);
-    if (item.partial)
-      data = data.substr(std::min<std::size_t>(item.partial->first, data.size()),
-                         item.partial->second);
-  }
   if (item.kind == FetchKind::binary_size) co_return name + " " + std::to_string(total);
-  // BINARY data may hold NULs: literal8 (RFC 3516 §4.2).
-  const bool literal8 = item.kind == FetchKind::binary && data.find('\0') != std::string::npos;
-  co_return name + " " + (literal8 ? "~" : "") + "{" + std::to_string(data.size()) + "}\r\n" + data;
+  data = select_header_fields(data, item.section.fields,
+                              item.section.text == Section::Text::header_fields_not);
+  if (item.partial)
+    data =
+        data.substr(std::min<std::size_t>(item.partial->first, data.size()), item.partial->second);
+  co_return name + " {" + std::to_string(data.size()) + "}\r\n" + data;
+}
+
+awaitable<Result<bool>> Session::send_body_item(std::uint32_t uid, const FetchItem& item,
+                                                std::string prefix) {
+  if (filtered(item) || item.kind == FetchKind::binary_size) {
+    auto text = co_await body_item(uid, item);
+    if (!text) co_return text.error();
+    co_return co_await send(prefix + *text);
+  }
+  // Streamed: the literal's size comes with the first chunk (the piece's total size, cut to
+  // the partial range), then each chunk is written as it arrives, so a 50 MB message is never
+  // whole in this process (RFC 9051 §7.5.2 literal; partial §6.4.5).
+  std::string name;
+  auto request = body_request(uid, item, name);
+  auto stream =
+      rpc::server_stream(settings_.store->messages->async(), &v1::Messages::Stub::async::GetBody,
+                         request, {.timeout = settings_.store_timeout});
+  auto first = co_await stream->next();
+  std::string data;
+  std::uint64_t size = 0;
+  if (!first) {
+    if (auto empty = empty_part(first.error()); !empty) co_return empty.error();
+  } else if (*first) {
+    const auto total = (*first)->total_size();
+    const auto offset = std::min<std::uint64_t>(request.offset(), total);
+    size = total - offset;
+    if (request.has_length()) size = std::min<std::uint64_t>(size, request.length());
+    data = std::move(*(*first)->mutable_data());
+  }
+  // BINARY of data with NULs needs literal8 (RFC 3516 §4.2); past one chunk it is used
+  // without looking, since the rest has not arrived yet.
+  const bool literal8 = item.kind == FetchKind::binary &&
+                        (data.size() < size || data.find('\0') != std::string::npos);
+  std::uint64_t sent = data.size();
+  if (!co_await send(prefix + name + " " + (literal8 ? "~" : "") + "{" + std::to_string(size) +
+                     "}\r\n" + data))
+    co_return false;
+  while (first && *first && sent < size) {
+    auto chunk = co_await stream->next();
+    if (!chunk || !*chunk) break;
+    sent += (*chunk)->data().size();
+    if (!co_await send((*chunk)->data())) co_return false;
+  }
+  if (sent != size) {
+    // Half a literal cannot be taken back: the connection has to end.
+    spdlog::warn("imap {}: body of UID {} ended after {} of {} bytes",
+                 net::endpoint_string(connection_.client), uid, sent, size);
+    co_return false;
+  }
+  co_return true;
 }
 
 awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
@@ -243,8 +311,11 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
     auto found = records.find(uid);
     if (found == records.end()) continue;  // expunged by another session meanwhile
     const auto& m = found->second;
-    std::string announced;  // FLAGS naming a new keyword, sent before this FETCH
-    std::string out = "* " + std::to_string(msn) + " FETCH (";
+    // FLAGS naming a new keyword goes before this FETCH, which starts going out with the first
+    // body item.
+    const bool shows_flags = has_item(*items, FetchKind::flags) || seen_now.contains(uid);
+    std::string out = (shows_flags ? announce_keywords(m.flags()) : std::string()) + "* " +
+                      std::to_string(msn) + " FETCH (";
     bool first = true;
     auto add = [&](const std::string& text) {
       out += (first ? "" : " ") + text;
@@ -257,7 +328,6 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
           add("UID " + std::to_string(uid));
           break;
         case FetchKind::flags:
-          announced = announce_keywords(m.flags());
           add(flags_item(uid, m.flags()));
           flags_sent = true;
           break;
@@ -280,29 +350,31 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
           add("BODYSTRUCTURE " + format_body(m.body_structure(), true));
           break;
         default: {
-          auto text = co_await body_item(uid, item);
-          if (!text) {
-            if (text.error().code == "imap.unknown_cte")
+          // What is gathered so far goes out with the item's literal.
+          auto sent = co_await send_body_item(uid, item, out + (first ? "" : " "));
+          if (!sent) {
+            // This item sent nothing; a FETCH line already under way (earlier items) is closed.
+            if (!first && !co_await send(out + ")\r\n")) co_return false;
+            if (sent.error().code == "imap.unknown_cte")
               co_return co_await tagged(c, "NO", "[UNKNOWN-CTE] Cannot decode this part");
             co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
           }
-          add(*text);
+          if (!*sent) co_return false;
+          out.clear();
+          first = false;
           break;
         }
       }
     }
     if (seen_now.contains(uid)) {
-      if (!flags_sent) {
-        announced = announce_keywords(m.flags());
-        add(flags_item(uid, m.flags()));
-      }
+      if (!flags_sent) add(flags_item(uid, m.flags()));
       // RFC 7162 §3.1: a flag change reported under CONDSTORE carries UID and MODSEQ.
       if (condstore_ && !has_item(*items, FetchKind::uid)) add("UID " + std::to_string(uid));
       if (condstore_ && !has_item(*items, FetchKind::modseq))
         add("MODSEQ (" + std::to_string(m.modseq()) + ")");
     }
     out += ")\r\n";
-    if (!co_await send(announced + out)) co_return false;
+    if (!co_await send(out)) co_return false;
   }
   co_return co_await complete(c, "", done);
 }

@@ -109,7 +109,15 @@ class Session {
 
   // session_fetch.cpp
   awaitable<bool> fetch(const Command& c, Reader& args, bool by_uid);
+  // A body item gathered whole (HEADER.FIELDS, BINARY.SIZE): "NAME {n}\r\n...".
   awaitable<Result<std::string>> body_item(std::uint32_t uid, const FetchItem& item);
+  // Sends `prefix` and one body item, streaming its literal from the store. Error: nothing was
+  // sent (answer NO); false: the connection must end (peer gone or the body broke off).
+  awaitable<Result<bool>> send_body_item(std::uint32_t uid, const FetchItem& item,
+                                         std::string prefix);
+  store::v1::GetBodyRequest body_request(std::uint32_t uid, const FetchItem& item,
+                                         std::string& name) const;
+  static bool filtered(const FetchItem& item);
   struct Snapshot {
     std::vector<std::uint32_t> uids;
     std::uint64_t highest_modseq = 0;
