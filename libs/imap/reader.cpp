@@ -56,6 +56,11 @@ Result<std::string> Reader::tag() {
   while (!at_end() && is_astring_char(wire_[pos_]) && wire_[pos_] != '+')
     ++pos_;
   if (pos_ == start) return error("expected a tag");
+  // A tag ends at SP: "a(7 NOOP" has no valid tag, not the tag "a" (RFC 9051 §9 tag).
+  if (!at_end() && wire_[pos_] != ' ') {
+    pos_ = start;
+    return error("invalid character in tag");
+  }
   return std::string(wire_.substr(start, pos_ - start));
 }
 

@@ -62,7 +62,14 @@ awaitable<Result<std::string>> Session::resync(const QresyncParam& param,
   std::string out = std::move(*vanished);
   if (!selected_->uids.empty()) {
     // Every message whose flags changed (or that arrived) since the client's modseq.
-    auto fetched = co_await flag_fetches(selected_->uids, param.modseq);
+    // With known-uids, only changes to those messages are reported (§3.2.5).
+    std::vector<std::uint32_t> asked;
+    for (auto uid : selected_->uids)
+      if (std::any_of(within.begin(), within.end(),
+                      [&](const auto& r) { return uid >= r.first && uid <= r.second; }))
+        asked.push_back(uid);
+    if (asked.empty()) co_return out;
+    auto fetched = co_await flag_fetches(asked, param.modseq);
     if (!fetched) co_return fetched.error();
     out += *fetched;
   }

@@ -54,7 +54,7 @@ std::span<const Session::Handler> Session::commands() {
       // NOOP is how a client polls: in the selected state it brings pending updates (§6.1.2).
       {"NOOP", kAnyState, Arguments::none,
        [](S& s, C c, Reader&) { return s.complete(c, "", "NOOP completed"); }},
-      {"ID", kAnyState, Arguments::optional, [](S& s, C c, Reader&) { return s.id(c); }},
+      {"ID", kAnyState, Arguments::required, [](S& s, C c, Reader& a) { return s.id(c, a); }},
       {"LOGOUT", kAnyState, Arguments::none, [](S& s, C c, Reader&) { return s.logout(c); }},
       {"STARTTLS", kNotAuthenticated, Arguments::none,
        [](S& s, C c, Reader&) { return s.starttls(c); }},
@@ -189,8 +189,29 @@ awaitable<bool> Session::capability(const Command& c) {
                           " OK CAPABILITY completed\r\n");
 }
 
-// RFC 2971: the client's identification is accepted; ours is the product name only.
-awaitable<bool> Session::id(const Command& c) {
+// RFC 2971 §3.1: "ID" SP ("(" string SP nstring *(SP string SP nstring) ")" / NIL), at most
+// 30 pairs; the client's identification is accepted, ours is the product name only.
+awaitable<bool> Session::id(const Command& c, Reader& args) {
+  int pairs = 0;
+  bool valid = false;
+  if (args.peek() == '(') {
+    valid = args.list(
+                    [&]() -> Status {
+                      auto field = args.string();
+                      if (!field) return field.error();
+                      if (auto ok = args.sp(); !ok) return ok;
+                      auto value = args.nstring();
+                      if (!value) return value.error();
+                      return ++pairs <= 30 ? Status() : args.error("more than 30 ID pairs");
+                    },
+                    false)
+                .has_value();
+  } else {
+    auto nil = args.atom();
+    valid = nil && ascii_upper(*nil) == "NIL";
+  }
+  if (!valid || !args.at_end())
+    co_return co_await tagged(c, "BAD", "ID needs (field value ...) or NIL");
   co_return co_await send("* ID (\"name\" \"Tessera\")\r\n" + c.tag + " OK ID completed\r\n");
 }
 

@@ -83,7 +83,7 @@ class Session {
   awaitable<bool> run_handler(const Command& c, Reader& args, const Handler* handler,
                               std::string_view name);
   awaitable<bool> capability(const Command& c);
-  awaitable<bool> id(const Command& c);
+  awaitable<bool> id(const Command& c, Reader& args);
   awaitable<bool> logout(const Command& c);
   awaitable<bool> namespace_(const Command& c);
 
