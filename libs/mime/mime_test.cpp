@@ -260,3 +260,12 @@ TEST_CASE("an obsolete source route is kept for IMAP addr-adl") {
   CHECK(m.envelope.to[0].route == "@a,@b");
   CHECK(m.envelope.to[0].name == "Ann");
 }
+
+TEST_CASE("quoted-printable as RFC 2045 §6.7 decodes it") {
+  // Trailing whitespace is padding (rule 3), also after a soft break (rule 5); "=" without two
+  // hex digits stays; a final line without a break gets none.
+  const std::string qp =
+      "hello  \r\nbar=\r\n\r\nfoo\t \t= \r\n=62\r\nfoo = \t\r\nbar\r\n=ZZ=4\n3D=3d";
+  CHECK(mime::decode_transfer(qp, "quoted-printable").value() ==
+        "hello\r\nbar\r\nfoo\t \tb\r\nfoo bar\r\n=ZZ=4\r\n3D=");
+}

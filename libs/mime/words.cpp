@@ -142,6 +142,48 @@ std::string decode_words(std::string_view value) {
   return out;
 }
 
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// RFC 2045 §6.7, decoded as the rules say and mimetic's decoder does not: whitespace at the
+// end of a line is transport padding and goes (rule 3), also after a soft-break "=" (rule 5),
+// and a "=" not followed by two hex digits stays as written (robustness, §6.7 note 1).
+std::string decode_quoted_printable(std::string_view body) {
+  std::string out;
+  out.reserve(body.size());
+  while (!body.empty()) {
+    auto end = body.find('\n');
+    const bool has_break = end != std::string_view::npos;
+    auto line = body.substr(0, has_break ? end : body.size());
+    body.remove_prefix(has_break ? end + 1 : body.size());
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t'))
+      line.remove_suffix(1);
+    const bool soft = !line.empty() && line.back() == '=';
+    if (soft) line.remove_suffix(1);
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const int hi = line[i] == '=' && i + 2 < line.size() ? hex_value(line[i + 1]) : -1;
+      const int lo = hi >= 0 ? hex_value(line[i + 2]) : -1;
+      if (lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+      } else {
+        out.push_back(line[i]);
+      }
+    }
+    if (has_break && !soft) out += "\r\n";
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::string> decode_transfer(std::string_view body, std::string_view encoding) {
   const auto name = detail::upper(detail::trim(encoding));
   if (name.empty() || name == "7BIT" || name == "8BIT" || name == "BINARY")
@@ -152,11 +194,7 @@ Result<std::string> decode_transfer(std::string_view body, std::string_view enco
     mimetic::decode(body.begin(), body.end(), decoder, std::back_inserter(out));
     return out;
   }
-  if (name == "QUOTED-PRINTABLE") {
-    mimetic::QP::Decoder decoder;
-    mimetic::decode(body.begin(), body.end(), decoder, std::back_inserter(out));
-    return out;
-  }
+  if (name == "QUOTED-PRINTABLE") return decode_quoted_printable(body);
   return make_error("mime.unknown_cte", "unknown Content-Transfer-Encoding " + name);
 }
 

@@ -54,7 +54,7 @@ Result<std::pair<std::uint64_t, std::uint64_t>> section_span(const storedb::v1::
       case v1::SECTION_MIME:
         return invalid_argument("MIME needs a part number");
       default:
-        if (request.decode()) return invalid_argument("BINARY needs a part number");
+        // BINARY[] (RFC 3516 §4.2): a whole message has no transfer encoding to undo.
         return std::pair{std::uint64_t{0}, size};
     }
   }
@@ -72,8 +72,9 @@ Result<std::pair<std::uint64_t, std::uint64_t>> section_span(const storedb::v1::
         return std::pair{span.body_begin(), span.message_header_end()};
       return std::pair{span.message_header_end(), span.body_end()};
     default:
-      if (request.decode() && !span.leaf())
-        return invalid_argument("BINARY applies to leaf parts only");
+      // A multipart or message/rfc822 part is 7bit/8bit/binary (RFC 2045 §6.4): BINARY gives
+      // it as it is, whatever a broken header claims.
+      if (!span.leaf() && encoding) encoding->clear();
       return std::pair{span.body_begin(), span.body_end()};
   }
 }
