@@ -22,7 +22,12 @@ config::Schema schema() {
       .add_duration("store.timeout", "10s", "deadline of one call to the store")
       .add_bool("auth.allow_plaintext", false,
                 "accept LOGIN and AUTHENTICATE PLAIN without TLS (only behind a TLS-terminating "
-                "proxy); otherwise LOGINDISABLED until STARTTLS (RFC 9051 §6.2.3)");
+                "proxy); otherwise LOGINDISABLED until STARTTLS (RFC 9051 §6.2.3)")
+      .add_integer("limits.connections_per_account", 20, 1, 100000,
+                   "concurrent sessions of one account in this process (LOGIN beyond: NO [LIMIT])")
+      .add_integer("limits.commands_per_second", 200, 1, 1000000,
+                   "commands one session may issue per second on average (bursts of five "
+                   "seconds' worth); faster clients are slowed down, not refused");
   service::add_protocol_keys(s);
   return s;
 }
@@ -39,6 +44,11 @@ Status setup(service::Runtime& runtime) {
   settings.max_message = config.get_size("limits.max_message");
   settings.store_timeout = config.get_duration("store.timeout");
   settings.allow_plaintext_auth = config.get_bool("auth.allow_plaintext");
+  static AccountConnections account_connections(
+      static_cast<int>(config.get_int("limits.connections_per_account")));
+  settings.account_connections = &account_connections;
+  settings.commands_per_second = static_cast<double>(config.get_int("limits.commands_per_second"));
+  settings.command_burst = settings.commands_per_second * 5;
   static StoreClient store(config.get_string("store.address"));
   settings.store = &store;
   static ChangeHub hub(runtime.io(), store);

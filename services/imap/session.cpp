@@ -40,7 +40,8 @@ Session::Session(net::Connection connection, const SessionSettings& settings)
     : connection_(std::move(connection)),
       settings_(settings),
       reader_(connection_.stream,
-              {.max_line_bytes = settings.max_line, .read_timeout = settings.login_timeout}) {}
+              {.max_line_bytes = settings.max_line, .read_timeout = settings.login_timeout}),
+      pace_(settings.commands_per_second, settings.command_burst) {}
 
 awaitable<metrics::ConnectionResult> Session::run() {
   if (!co_await send("* OK [CAPABILITY " + capabilities() + "] Tessera IMAP ready\r\n"))
@@ -71,6 +72,11 @@ awaitable<metrics::ConnectionResult> Session::run() {
     command.name = ascii_upper(std::move(*name));
     command.wire = std::move(**wire);
     command.args = reader.position();
+    if (const auto wait = pace_.take(CommandPace::Clock::now()); wait > wait.zero()) {
+      asio::steady_timer timer(co_await asio::this_coro::executor);
+      timer.expires_after(wait);
+      co_await timer.async_wait(use_nothrow);
+    }
     if (!co_await dispatch(command)) co_return metrics::ConnectionResult::error;
     if (append_literal_ && !co_await skip_append_literal())
       co_return metrics::ConnectionResult::error;

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <memory>
 
+#include "account_limits.hpp"
 #include "base/asio.hpp"
 #include "change_hub.hpp"
 #include "metrics/metrics.hpp"
@@ -32,6 +33,9 @@ struct SessionSettings {
   std::size_t max_literal = 64 * 1024;         // literals of commands other than APPEND
   std::size_t max_message = 50 * 1024 * 1024;  // APPENDLIMIT (RFC 7889), the product's 50 MB
   std::chrono::milliseconds store_timeout = std::chrono::seconds(10);
+  AccountConnections* account_connections = nullptr;  // the process's per-account counts
+  double commands_per_second = 200;                   // per session, on average
+  double command_burst = 1000;                        // commands at once before pacing
 };
 
 // Runs one connection to its end and says how it ended. Never throws.

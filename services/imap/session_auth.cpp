@@ -163,6 +163,11 @@ awaitable<bool> Session::check_credentials(const Command& c, const std::string& 
   }
   switch (reply->result()) {
     case store::v1::AUTH_RESULT_OK:
+      if (settings_.account_connections) {
+        account_slot_ = settings_.account_connections->acquire(reply->account_id());
+        if (!account_slot_)
+          co_return co_await tagged(c, "NO", "[LIMIT] Too many connections for this account");
+      }
       state_ = State::authenticated;
       account_id_ = reply->account_id();
       reader_.set_read_timeout(settings_.idle_timeout);

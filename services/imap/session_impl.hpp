@@ -282,6 +282,8 @@ class Session {
   bool qresync_ = false;
   int failed_logins_ = 0;
   bool alive_ = true;  // set by helpers that answer for a command: may the session go on?
+  AccountConnections::Slot account_slot_;  // held while logged in
+  CommandPace pace_;
   // APPEND's message literal, announced but not read yet (read_command leaves it to append()).
   std::optional<LiteralHeader> append_literal_;
 };

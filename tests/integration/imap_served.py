@@ -12,6 +12,7 @@ class Served:
 
     message = b"Subject: hello\r\n\r\nbody\r\n"
     count = 3
+    imap_config = {}  # more keys for the imap service's configuration
 
     @classmethod
     def setUpClass(cls):
@@ -45,6 +46,7 @@ class Served:
                        "imaps": f"127.0.0.1:{cls.port}"},
             "tls": {"cert": cls.cert, "key": cls.key},
             "store": {"address": store},
+            **cls.imap_config,
         }, wait_ports=(cls.port,)).start()
 
     @classmethod

@@ -9,9 +9,11 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import time
 import unittest
 
 import harness
+from imap_served import Served
 
 PASSWORD = "correct horse"
 
@@ -182,6 +184,41 @@ class ImapWithoutStore(unittest.TestCase):
                 c.login("ann@example.test", "x")
             self.assertIn("[UNAVAILABLE]", str(failed.exception))
             c.logout()
+
+
+class ImapAccountLimits(Served, unittest.TestCase):
+    """limits.connections_per_account: one more LOGIN is refused with [LIMIT] (RFC 5530) until
+    a session of that account ends; the pace of commands slows a flood down, not refuses it."""
+    count = 1
+    imap_config = {"limits": {"connections_per_account": 2, "commands_per_second": 50}}
+
+    def test_connections_per_account(self):
+        first, second = self.client(), self.client()
+        third = imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=harness.client_tls_context())
+        with self.assertRaises(imaplib.IMAP4.error) as refused:
+            third.login("ann@example.test", "pw")
+        self.assertIn("[LIMIT]", str(refused.exception))
+        first.logout()
+        deadline = time.monotonic() + 5
+        while True:  # the slot is released when the first session's coroutine ends
+            try:
+                third.login("ann@example.test", "pw")
+                break
+            except imaplib.IMAP4.error:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.assertEqual(third.noop()[0], "OK")
+        second.logout()
+        third.logout()
+
+    def test_command_flood_is_slowed_not_refused(self):
+        c = self.client()
+        started = time.monotonic()
+        for _ in range(400):  # burst 250, then 50/s: about 3 s
+            self.assertEqual(c.noop()[0], "OK")
+        self.assertGreater(time.monotonic() - started, 2.0)
+        c.logout()
 
 
 if __name__ == "__main__":
