@@ -592,3 +592,39 @@ TEST_CASE("ClaimRecent gives each UID to one session only, peek moves nothing (R
   claim.set_mailbox_id(999);
   CHECK(f.mailboxes.claim_recent(claim).error().code == "rpc.NOT_FOUND");
 }
+
+TEST_CASE("A subscription outlives its deleted mailbox until unsubscribed or re-created") {
+  Fixture f;
+  f.add_account(1);
+  v1::CreateMailboxRequest create;
+  create.set_account_id(1);
+  create.set_name("Old");
+  create.set_subscribe(true);
+  auto old = f.mailboxes.create(create);
+  REQUIRE(old);
+  v1::DeleteMailboxRequest remove;
+  remove.set_account_id(1);
+  remove.set_mailbox_id(old->mailbox_id());
+  REQUIRE(f.mailboxes.remove(remove));
+  v1::ListMailboxesRequest list;
+  list.set_account_id(1);
+  auto listed = f.mailboxes.list(list);
+  REQUIRE(listed);
+  REQUIRE(listed->lost_subscriptions_size() == 1);
+  CHECK(listed->lost_subscriptions(0) == "Old");
+  // Re-creating the name takes the subscription back (RFC 9051 §6.3.7: kept by name).
+  create.set_subscribe(false);
+  auto again = f.mailboxes.create(create);
+  REQUIRE(again);
+  CHECK(again->subscribed());
+  CHECK(f.mailboxes.list(list)->lost_subscriptions_size() == 0);
+  remove.set_mailbox_id(again->mailbox_id());
+  REQUIRE(f.mailboxes.remove(remove));
+  // UNSUBSCRIBE by path drops it; a second time there is nothing to drop.
+  v1::SetSubscribedRequest unsubscribe;
+  unsubscribe.set_account_id(1);
+  unsubscribe.set_path("Old");
+  REQUIRE(f.mailboxes.subscribe(unsubscribe));
+  CHECK(f.mailboxes.list(list)->lost_subscriptions_size() == 0);
+  CHECK_FALSE(f.mailboxes.subscribe(unsubscribe));
+}
