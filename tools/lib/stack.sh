@@ -158,7 +158,8 @@ Tessera is running on $host (data: $data, logs: $data/log/).
   Administration   $TESSERA_ROOT/build/tools/mailctl/mailctl --store $host:17001 --help
 
 Running: ${STACK_NAMES[*]}. Press Ctrl-C to stop.
-Note: IMAP logs in, lists folders and selects them; reading and changing messages over IMAP
-comes next (issue 4). The password above is kept in $data/demo-password.
+Note: IMAP serves the whole mailbox (read, search, sort, move, IDLE, CONDSTORE/QRESYNC);
+mail arrives once smtp-in is built, or with APPEND from a client. The password above is kept
+in $data/demo-password.
 TEXT
 }
