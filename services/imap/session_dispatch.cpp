@@ -48,7 +48,7 @@ struct Session::Handler {
 std::span<const Session::Handler> Session::commands() {
   using S = Session;
   using C = const Command&;
-  static const std::array<Handler, 37> table = {{
+  static const std::array<Handler, 38> table = {{
       {"CAPABILITY", kAnyState, Arguments::none,
        [](S& s, C c, Reader&) { return s.capability(c); }},
       // NOOP is how a client polls: in the selected state it brings pending updates (§6.1.2).
@@ -82,6 +82,8 @@ std::span<const Session::Handler> Session::commands() {
        [](S& s, C c, Reader& a) { return s.subscribe(c, a, false); }},
       {"LIST", kLoggedIn, Arguments::required,
        [](S& s, C c, Reader& a) { return s.list(c, a, false); }},
+      {"XLIST", kLoggedIn, Arguments::required,
+       [](S& s, C c, Reader& a) { return s.list(c, a, false, true); }},
       {"LSUB", kLoggedIn, Arguments::required,
        [](S& s, C c, Reader& a) { return s.list(c, a, true); }},
       {"STATUS", kLoggedIn, Arguments::required,

@@ -247,13 +247,14 @@ class Session {
   std::string flags_responses() const;
 
   // session_mailbox.cpp
-  awaitable<bool> list(const Command& c, Reader& args, bool lsub);
+  // `xlist`: XLIST, the pre-SPECIAL-USE form older Outlook asks with (IM-03).
+  awaitable<bool> list(const Command& c, Reader& args, bool lsub, bool xlist = false);
   std::string lsub_lines(const store::v1::ListMailboxesReply& tree,
                          const std::vector<std::string>& wanted) const;
   // LIST's untagged lines for the mailboxes of `tree` matching `wanted` (RFC 5258, RFC 5819).
   awaitable<Result<std::string>> list_lines(const ListCommand& command,
                                             const store::v1::ListMailboxesReply& tree,
-                                            const std::vector<std::string>& wanted);
+                                            const std::vector<std::string>& wanted, bool xlist);
   // "* STATUS name (items)\r\n" for one mailbox whose status the store sent along.
   awaitable<Result<std::string>> status_line(const store::v1::Mailbox& mailbox,
                                              const std::vector<std::string>& items);

@@ -50,10 +50,15 @@ std::string canonical_inbox(std::string name) {
   return name;
 }
 
-std::string attributes(const v1::Mailbox& m, bool lsub) {
+// `xlist`: the names of Gmail's XLIST, which older Outlook and Apple Mail read instead of
+// SPECIAL-USE (\Inbox, and \Spam for Junk).
+std::string attributes(const v1::Mailbox& m, bool lsub, bool xlist = false) {
   std::vector<std::string> out;
   if (!lsub) out.emplace_back(m.has_children() ? "\\HasChildren" : "\\HasNoChildren");
   switch (m.role()) {
+    case v1::MAILBOX_ROLE_INBOX:
+      if (xlist) out.emplace_back("\\Inbox");
+      break;
     case v1::MAILBOX_ROLE_SENT:
       out.emplace_back("\\Sent");
       break;
@@ -64,7 +69,7 @@ std::string attributes(const v1::Mailbox& m, bool lsub) {
       out.emplace_back("\\Trash");
       break;
     case v1::MAILBOX_ROLE_JUNK:
-      out.emplace_back("\\Junk");
+      out.emplace_back(xlist ? "\\Spam" : "\\Junk");
       break;
     default:
       break;
@@ -125,12 +130,13 @@ awaitable<Result<v1::Mailbox>> Session::find_mailbox(const std::string& name) {
   co_return make_error("imap.no_such_mailbox", "No such mailbox");
 }
 
-awaitable<bool> Session::list(const Command& c, Reader& args, bool lsub) {
-  const std::string kind = lsub ? "LSUB" : "LIST";
+awaitable<bool> Session::list(const Command& c, Reader& args, bool lsub, bool xlist) {
+  const std::string kind = lsub ? "LSUB" : (xlist ? "XLIST" : "LIST");
   auto command = parse_list(args);
   if (!command) co_return co_await tagged(c, "BAD", command.error().message);
   // LSUB (RFC 3501 §6.3.9) has none of LIST-EXTENDED's syntax.
-  if (lsub && command->extended) co_return co_await tagged(c, "BAD", "LSUB takes no options");
+  if ((lsub || xlist) && command->extended)
+    co_return co_await tagged(c, "BAD", kind + " takes no options");
   const bool selects = command->select_subscribed || command->select_special_use;
   if (command->patterns.size() == 1 && command->patterns[0].empty() && !selects) {
     // RFC 9051 §6.3.9: an empty pattern asks for the delimiter and the root.
@@ -153,7 +159,7 @@ awaitable<bool> Session::list(const Command& c, Reader& args, bool lsub) {
   if (lsub) {
     out = lsub_lines(*tree, wanted);
   } else {
-    auto lines = co_await list_lines(*command, *tree, wanted);
+    auto lines = co_await list_lines(*command, *tree, wanted, xlist);
     if (!lines) co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
     out = std::move(*lines);
   }
@@ -188,7 +194,8 @@ std::string Session::lsub_lines(const v1::ListMailboxesReply& tree,
 
 awaitable<Result<std::string>> Session::list_lines(const ListCommand& command,
                                                    const v1::ListMailboxesReply& tree,
-                                                   const std::vector<std::string>& wanted) {
+                                                   const std::vector<std::string>& wanted,
+                                                   bool xlist) {
   // RFC 5258 §3.1 and RFC 6154 §3: the selection options narrow the mailboxes; RECURSIVEMATCH
   // also names a matching mailbox one of whose descendants is selected but not itself matched.
   auto selected = [&](const v1::Mailbox& m) {
@@ -210,10 +217,11 @@ awaitable<Result<std::string>> Session::list_lines(const ListCommand& command,
                                              : " (\"CHILDINFO\" (\"SPECIAL-USE\"))";
     }
     if (!selected(m) && extended.empty()) continue;
-    auto flags = attributes(m, false);
+    auto flags = attributes(m, false, xlist);
     if (command.return_subscribed && m.subscribed())
       flags.insert(flags.size() - 1, " \\Subscribed");
-    out += "* LIST " + flags + " \"/\" " + wire_name(m.path()) + extended + "\r\n";
+    out += std::string(xlist ? "* XLIST " : "* LIST ") + flags + " \"/\" " + wire_name(m.path()) +
+           extended + "\r\n";
     // RFC 5819 §2: the STATUS of each listed mailbox that can be selected, right after it.
     if (!command.return_status.empty() && selected(m)) {
       auto status = co_await status_line(m, command.return_status);

@@ -2,6 +2,7 @@
 sees them (issue 4): selection and return options of RFC 5258, STATUS inside LIST (RFC 5819),
 \\NonExistent for a deleted subscribed folder (RFC 9051 §6.3.7), GETQUOTAROOT/GETQUOTA in KiB
 (RFC 9208) before and after the administrator sets a limit with mailctl."""
+import imaplib
 import os
 import subprocess
 import unittest
@@ -65,6 +66,18 @@ class ListExtended(Served, unittest.TestCase):
                     ('""', '"*"', "RETURN", "(BOGUS)")):
             with self.assertRaises(Exception):
                 c._simple_command("LIST", *bad)
+        c.logout()
+
+    def test_xlist_for_older_outlook(self):
+        # IM-03: XLIST names INBOX and the special folders the way Gmail did (\Spam for Junk).
+        c = self.client()
+        self.assertIn("XLIST", c.capabilities)
+        imaplib.Commands.setdefault("XLIST", ("AUTH", "SELECTED"))
+        typ, data = c._simple_command("XLIST", '""', '"*"')
+        listed = c.untagged_responses.pop("XLIST")
+        self.assertIn(b'(\\HasNoChildren \\Inbox) "/" INBOX', listed)
+        self.assertIn(b'(\\HasNoChildren \\Sent) "/" Sent', listed)
+        self.assertTrue(any(b"\\Spam" in l for l in listed), listed)
         c.logout()
 
     def test_quota(self):
