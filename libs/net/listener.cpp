@@ -232,6 +232,9 @@ awaitable<void> accept_loop(std::shared_ptr<State> state, ConnectionHandler hand
     }
     error_code ignored;
     socket.set_option(asio::socket_base::keep_alive(true), ignored);  // find dead peers
+    // Replies go out as soon as they are written: with Nagle, the second small write of a
+    // response waits for the client's delayed ACK (40 ms per round on Linux).
+    socket.set_option(tcp::no_delay(true), ignored);
     Stream stream(std::move(socket));
     SessionEntry entry(state, stream.close_handle());
     const auto executor = stream.get_executor();

@@ -307,15 +307,19 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
     }
   }
 
+  // Responses are gathered and written in pieces of about 64 KiB (and with each body item's
+  // literal), not one write per message.
+  constexpr std::size_t kFlushBytes = 64 * 1024;
+  std::string out;
   for (const auto& [msn, uid] : targets) {
     auto found = records.find(uid);
     if (found == records.end()) continue;  // expunged by another session meanwhile
     const auto& m = found->second;
-    // FLAGS naming a new keyword goes before this FETCH, which starts going out with the first
-    // body item.
+    // FLAGS naming a new keyword goes before this FETCH.
     const bool shows_flags = has_item(*items, FetchKind::flags) || seen_now.contains(uid);
-    std::string out = (shows_flags ? announce_keywords(m.flags()) : std::string()) + "* " +
-                      std::to_string(msn) + " FETCH (";
+    const auto line_start = out.size();
+    out += (shows_flags ? announce_keywords(m.flags()) : std::string()) + "* " +
+           std::to_string(msn) + " FETCH (";
     bool first = true;
     auto add = [&](const std::string& text) {
       out += (first ? "" : " ") + text;
@@ -353,8 +357,10 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
           // What is gathered so far goes out with the item's literal.
           auto sent = co_await send_body_item(uid, item, out + (first ? "" : " "));
           if (!sent) {
-            // This item sent nothing; a FETCH line already under way (earlier items) is closed.
-            if (!first && !co_await send(out + ")\r\n")) co_return false;
+            // This item sent nothing: a FETCH line under way is closed, one not begun dropped.
+            if (first) out.resize(line_start);
+            if (!first) out += ")\r\n";
+            if (!out.empty() && !co_await send(out)) co_return false;
             if (sent.error().code == "imap.unknown_cte")
               co_return co_await tagged(c, "NO", "[UNKNOWN-CTE] Cannot decode this part");
             co_return co_await tagged(c, "NO", "[UNAVAILABLE] Try again later");
@@ -374,9 +380,12 @@ awaitable<bool> Session::fetch(const Command& c, Reader& args, bool by_uid) {
         add("MODSEQ (" + std::to_string(m.modseq()) + ")");
     }
     out += ")\r\n";
-    if (!co_await send(out)) co_return false;
+    if (out.size() >= kFlushBytes) {
+      if (!co_await send(out)) co_return false;
+      out.clear();
+    }
   }
-  co_return co_await complete(c, "", done);
+  co_return co_await complete(c, std::move(out), done);
 }
 
 }  // namespace tessera::imap
