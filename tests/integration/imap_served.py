@@ -54,6 +54,15 @@ class Served:
         cls.imap.stop()
         cls.store.stop()
 
+    def raw_tls(self, timeout=10):
+        """A TLS socket to the imap service with the greeting already read."""
+        import socket
+        tls = harness.client_tls_context().wrap_socket(
+            socket.create_connection(("127.0.0.1", self.port)))
+        tls.settimeout(timeout)
+        harness.read_until(tls, b"\r\n")
+        return tls
+
     def client(self):
         import imaplib
         c = imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=harness.client_tls_context())

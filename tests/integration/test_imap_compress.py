@@ -2,7 +2,6 @@
 plain, then every command and response is raw DEFLATE with a sync flush after each response;
 a large message arrives intact through it; a second COMPRESS is refused with
 [COMPRESSIONACTIVE]; corrupt compressed input ends only that connection."""
-import socket
 import unittest
 import zlib
 
@@ -13,11 +12,8 @@ from imap_served import Served
 class Deflated:
     """One TLS connection speaking IMAP through raw DEFLATE after COMPRESS."""
 
-    def __init__(self, port):
-        sock = socket.create_connection(("127.0.0.1", port))
-        self.tls = harness.client_tls_context().wrap_socket(sock)
-        self.tls.settimeout(10)
-        harness.read_until(self.tls, b"\r\n")
+    def __init__(self, served):
+        self.tls = served.raw_tls()
         self.tls.sendall(b"a LOGIN ann@example.test pw\r\n")
         harness.read_until(self.tls, b"a OK")
         self.tls.sendall(b"b COMPRESS DEFLATE\r\n")
@@ -51,7 +47,7 @@ class Compress(Served, unittest.TestCase):
         self.assertIn(b"COMPRESS=DEFLATE", data[0])
         c.logout()
 
-        d = Deflated(self.port)
+        d = Deflated(self)
         self.assertNotIn(b"b BAD", d.greeting)
         d.send(b"c SELECT INBOX\r\n")
         self.assertIn(b"* 2 EXISTS", d.read_until(b"c OK"))
@@ -65,7 +61,7 @@ class Compress(Served, unittest.TestCase):
         self.assertIn(b"* BYE", d.read_until(b"g OK"))
 
     def test_corrupt_input_ends_only_that_connection(self):
-        d = Deflated(self.port)
+        d = Deflated(self)
         d.tls.sendall(b"\xff\xfe garbage that is not deflate \x00" * 4)
         d.tls.settimeout(10)
         closed = False
@@ -81,9 +77,7 @@ class Compress(Served, unittest.TestCase):
         c.logout()
 
     def test_compress_before_login_and_bad_mechanism(self):
-        tls = harness.client_tls_context().wrap_socket(
-            socket.create_connection(("127.0.0.1", self.port)))
-        harness.read_until(tls, b"\r\n")
+        tls = self.raw_tls()
         tls.sendall(b"a COMPRESS DEFLATE\r\n")
         self.assertIn(b"a BAD", harness.read_until(tls, b"\r\n"))
         tls.sendall(b"b LOGIN ann@example.test pw\r\n")

@@ -2,7 +2,6 @@
 FETCH BODY[] streams it back byte-exact, while the imap process's peak memory grows by far less
 than the message (it is never whole in that process: under half of it)."""
 import hashlib
-import socket
 import unittest
 
 import harness
@@ -30,10 +29,7 @@ class LargeMessage(Served, unittest.TestCase):
         digest = hashlib.sha256(message).hexdigest()
         before = peak_rss_kib(self.imap.proc.pid)
 
-        tls = harness.client_tls_context().wrap_socket(
-            socket.create_connection(("127.0.0.1", self.port)))
-        tls.settimeout(60)
-        harness.read_until(tls, b"\r\n")
+        tls = self.raw_tls(timeout=60)
         tls.sendall(b"a LOGIN ann@example.test pw\r\n")
         harness.read_until(tls, b"a OK")
         tls.sendall(b"b APPEND INBOX {%d+}\r\n" % len(message))
