@@ -7,10 +7,14 @@
 
 namespace tessera::net {
 
+namespace {
+constexpr std::size_t kInitialBuffer = 4096;
+}  // namespace
+
 LineReader::LineReader(Stream& stream, Limits limits)
     : stream_(stream),
       limits_(limits),
-      buffer_(std::max<std::size_t>(limits.max_line_bytes, 1)),
+      buffer_(std::clamp<std::size_t>(limits.max_line_bytes, 1, kInitialBuffer)),
       timer_(stream.get_executor()) {}
 
 awaitable<Result<std::size_t>> LineReader::read_some(asio::mutable_buffer into) {
@@ -23,11 +27,18 @@ awaitable<Result<std::size_t>> LineReader::read_some(asio::mutable_buffer into) 
 }
 
 awaitable<Status> LineReader::fill() {
+  if (begin_ == end_ && buffer_.size() > kInitialBuffer) {
+    std::vector<char>(kInitialBuffer).swap(buffer_);  // a long line is over: give it back
+    begin_ = end_ = 0;
+  }
   if (begin_ > 0) {
     std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
   }
+  const auto max = std::max<std::size_t>(limits_.max_line_bytes, 1);
+  if (end_ == buffer_.size() && buffer_.size() < max)
+    buffer_.resize(std::min(max, buffer_.size() * 2));
   auto n = co_await read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_));
   if (!n) co_return n.error();
   end_ += *n;
@@ -69,7 +80,7 @@ awaitable<Result<std::string>> LineReader::read_line() {
       co_return std::string(data, length);
     }
     scanned = size;
-    if (size >= buffer_.size()) {
+    if (size >= std::max<std::size_t>(limits_.max_line_bytes, 1)) {
       // The buffer is full of one line: drop it and skip the rest on the next read.
       begin_ = end_ = 0;
       discarding_ = true;

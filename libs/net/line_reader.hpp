@@ -31,7 +31,9 @@ class LineReader {
  public:
   struct Limits {
     // Longest line accepted, terminator included (RFC 5321 §4.5.3.1.6 sets 1000 for SMTP; IMAP
-    // servers commonly allow 8 KiB or more). The buffer is exactly this big and never grows.
+    // servers commonly allow 8 KiB or more). The buffer starts at 4 KiB, grows towards this
+    // only for a line that needs it, and shrinks back once it is empty (an idle IMAP session
+    // holds 4 KiB, not 64).
     std::size_t max_line_bytes;
     // Longest wait for the next bytes from the peer (an idle timeout, per read).
     Clock::duration read_timeout;
@@ -68,7 +70,7 @@ class LineReader {
   // Drops the buffered bytes; returns how many there were.
   std::size_t discard_buffer();
 
-  // For metrics and tests: total bytes received, and the fixed buffer size.
+  // For metrics and tests: total bytes received, and the buffer's size now.
   std::size_t bytes_received() const { return bytes_received_; }
   std::size_t buffer_capacity() const { return buffer_.size(); }
 

@@ -87,7 +87,7 @@ TEST_CASE("LineReader rejects a 10 MB line without holding it, then reads the ne
     REQUIRE(second.has_value());
     CHECK(*second == "A2 NOOP");
     CHECK(reader.bytes_received() == flood->size());
-    CHECK(reader.buffer_capacity() == max_line);  // the buffer never grew
+    CHECK(reader.buffer_capacity() <= max_line);  // the buffer never grew past the limit
     const bool got1 = co_await testing::wait_until([&] { return *sent; }, 5000ms);
     CHECK(got1);
   });
