@@ -4,7 +4,8 @@
 //   login  --port P --user PATTERN --users U --password W --clients N --seconds S
 //          connect, LOGIN, LOGOUT in a loop on fresh connections
 //   fetch  ... --window 100 [--items "(ENVELOPE)"]    FETCH of `window` messages in a loop
-//   append ... [--size B] [--mailbox INBOX]            APPEND (synchronising literal) in a loop
+//   append ... [--size B] [--mailbox INBOX]            APPEND (synchronising literal) in a loop,
+//          into --mailbox (created first unless it is INBOX)
 //   seed   ... --messages M [--size B]                 messages 0..M-1 into every user's mailbox
 //   idle   ... --connections C [--concurrency K] [--hold S] [--reidle S] [--sources N]
 //          C sessions in IDLE (re-issued every --reidle s, 1500); prints {"ready": 1, ...},

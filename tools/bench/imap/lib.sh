@@ -251,7 +251,11 @@ measure() {
       port_of "$server"
       out=$work/$server-$name-$round
       log "$server: $name $* (round $round of $rounds)"
-      load "$command" "$@" >"$out.json" 2>"$out.err" || true
+      if [ "$command" = append ]; then  # a new, empty folder each time, on both servers
+        load "$command" "$@" --mailbox "Bench-$name-$round" >"$out.json" 2>"$out.err" || true
+      else
+        load "$command" "$@" >"$out.json" 2>"$out.err" || true
+      fi
       [ -s "$out.json" ] ||
         printf '{"errors": 1, "first_error": "no result: %s"}\n' "$(tail -1 "$out.err")" \
           >"$out.json"

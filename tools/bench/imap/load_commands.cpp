@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "base/ascii.hpp"
 #include "commands.hpp"
 #include "messages.hpp"
 #include "report.hpp"
@@ -87,13 +88,19 @@ awaitable<void> fetch_client(const Options& o, int c, StartLine& line, Tally& ta
   co_await logout(client, o);
 }
 
-// One logged-in session appending messages of --size bytes, one after the other.
+// One logged-in session appending messages of --size bytes, one after the other. A mailbox
+// other than INBOX is created first (if it exists already, the NO is of no consequence), so
+// that each run can start from an empty one.
 awaitable<void> append_client(const Options& o, int c, StartLine& line, Tally& tally) {
   Client client(co_await asio::this_coro::executor);
   if (auto s = co_await open_session(client, o, c, false); !s) {
     tally.error(s.error());
     line.drop();
     co_return;
+  }
+  if (ascii_upper(o.mailbox) != "INBOX") {
+    const std::string create = "CREATE \"" + o.mailbox + "\"";
+    (void)co_await client.command(create, o.timeout);
   }
   co_await line.ready();
   for (long i = 0; i < o.count && Clock::now() < line.stop() && tally.errors() < kMaxErrors; ++i) {
