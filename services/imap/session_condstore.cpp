@@ -21,30 +21,21 @@ awaitable<Result<std::string>> Session::vanished_earlier(std::uint64_t since,
   const auto& sel = *selected_;
   auto changes = co_await read_changes(sel.mailbox_id, since);
   if (!changes) co_return changes.error();
-  UidRanges gone;
+  std::string gone;
   if (changes->lost) {
     // The log no longer reaches back: every UID of the range that does not exist now. UIDs
     // are never reused, so that may name UIDs the client never had, which §3.2.10.1 allows.
-    gone = missing(within, sel.uids);
+    gone = format_ranges(missing(within, sel.uids));
   } else {
     std::vector<std::uint32_t> expunged;
-    for (auto uid : changes->expunged) {
-      const bool wanted = std::any_of(within.begin(), within.end(), [&](const auto& range) {
-        return uid >= range.first && uid <= range.second;
-      });
-      // Still numbered (held back during FETCH/STORE/SEARCH): reported later as VANISHED.
-      if (wanted && !std::binary_search(sel.uids.begin(), sel.uids.end(), uid))
+    // Still numbered (held back during FETCH/STORE/SEARCH): reported later as VANISHED.
+    for (auto uid : changes->expunged)
+      if (contains(within, uid) && !std::binary_search(sel.uids.begin(), sel.uids.end(), uid))
         expunged.push_back(uid);
-    }
-    for (auto uid : expunged) {
-      if (!gone.empty() && gone.back().second + 1 == uid)
-        gone.back().second = uid;
-      else
-        gone.emplace_back(uid, uid);
-    }
+    gone = format_uid_set(expunged);
   }
   if (gone.empty()) co_return std::string();
-  co_return "* VANISHED (EARLIER) " + format_ranges(gone) + "\r\n";
+  co_return "* VANISHED (EARLIER) " + gone + "\r\n";
 }
 
 awaitable<Result<std::string>> Session::resync(const QresyncParam& param,
@@ -65,9 +56,7 @@ awaitable<Result<std::string>> Session::resync(const QresyncParam& param,
     // With known-uids, only changes to those messages are reported (§3.2.5).
     std::vector<std::uint32_t> asked;
     for (auto uid : selected_->uids)
-      if (std::any_of(within.begin(), within.end(),
-                      [&](const auto& r) { return uid >= r.first && uid <= r.second; }))
-        asked.push_back(uid);
+      if (contains(within, uid)) asked.push_back(uid);
     if (asked.empty()) co_return out;
     auto fetched = co_await flag_fetches(asked, param.modseq);
     if (!fetched) co_return fetched.error();

@@ -1,7 +1,6 @@
 // The command table: which commands exist, in which states (RFC 9051 §6, RFC 3501 §6), whether
 // they take arguments, and the handler each runs. UID takes its own table of subcommands
 // (RFC 9051 §6.4.9, RFC 5256 §4 for UID SORT and UID THREAD).
-#include <array>
 #include <span>
 
 #include "base/ascii.hpp"
@@ -48,7 +47,7 @@ struct Session::Handler {
 std::span<const Session::Handler> Session::commands() {
   using S = Session;
   using C = const Command&;
-  static const std::array<Handler, 38> table = {{
+  static const Handler table[] = {
       {"CAPABILITY", kAnyState, Arguments::none,
        [](S& s, C c, Reader&) { return s.capability(c); }},
       // NOOP is how a client polls: in the selected state it brings pending updates (§6.1.2).
@@ -121,14 +120,14 @@ std::span<const Session::Handler> Session::commands() {
        [](S& s, C c, Reader& a) { return s.sort(c, a, false); }},
       {"THREAD", kSelected, Arguments::required,
        [](S& s, C c, Reader& a) { return s.thread(c, a, false); }},
-  }};
+  };
   return table;
 }
 
 std::span<const Session::Handler> Session::uid_commands() {
   using S = Session;
   using C = const Command&;
-  static const std::array<Handler, 8> table = {{
+  static const Handler table[] = {
       {"FETCH", kSelected, Arguments::required,
        [](S& s, C c, Reader& a) { return s.fetch(c, a, true); }},
       {"STORE", kSelected, Arguments::required,
@@ -145,7 +144,7 @@ std::span<const Session::Handler> Session::uid_commands() {
        [](S& s, C c, Reader& a) { return s.sort(c, a, true); }},
       {"THREAD", kSelected, Arguments::required,
        [](S& s, C c, Reader& a) { return s.thread(c, a, true); }},
-  }};
+  };
   return table;
 }
 

@@ -296,18 +296,16 @@ awaitable<bool> Session::search(const Command& c, Reader& args, bool by_uid) {
   // that matched, or with only MIN and/or MAX asked, just those.
   const bool extremes_only =
       result.present && (result.min || result.max) && !result.all && !result.count;
+  // RFC 5182 §2.4: likewise "$" then holds just those messages.
+  auto named = [&](std::size_t i) {
+    return !extremes_only || (result.min && i == 0) || (result.max && i + 1 == found->size());
+  };
   std::uint64_t highest = 0;
+  if (result.save) sel.saved.clear();
   for (std::size_t i = 0; i < found->size(); ++i) {
-    const bool named =
-        !extremes_only || (result.min && i == 0) || (result.max && i + 1 == found->size());
-    if (named) highest = std::max(highest, (*found)[i].record.modseq());
-  }
-  if (result.save) {
-    // RFC 5182 §2.4: with only MIN and/or MAX besides SAVE, "$" holds just those messages.
-    sel.saved.clear();
-    for (std::size_t i = 0; i < found_uids.size(); ++i)
-      if (!extremes_only || (result.min && i == 0) || (result.max && i + 1 == found_uids.size()))
-        sel.saved.push_back(found_uids[i]);
+    if (!named(i)) continue;
+    highest = std::max(highest, (*found)[i].record.modseq());
+    if (result.save) sel.saved.push_back(found_uids[i]);
   }
   const auto& numbers = by_uid ? found_uids : found_msns;
   // RFC 7162 §3.1: SEARCH MODSEQ is a CONDSTORE-enabling command.

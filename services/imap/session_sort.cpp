@@ -21,8 +21,10 @@ std::int64_t sent_date(const v1::MessageRecord& m) {
 
 // §3: "addr-mailbox of the first ... address" as ENVELOPE shows it, where a group's start
 // marker carries the group name as its mailbox (RFC 9051 §7.5.2); empty without one.
-std::string first_mailbox(const google::protobuf::RepeatedPtrField<v1::Address>& list) {
-  if (list.empty()) return {};
+// A reference, not a copy: it is called twice per comparison of the sort.
+const std::string& first_mailbox(const google::protobuf::RepeatedPtrField<v1::Address>& list) {
+  static const std::string none;
+  if (list.empty()) return none;
   return list[0].group().empty() ? list[0].local_part() : list[0].group();
 }
 

@@ -34,17 +34,14 @@ std::vector<std::uint32_t> expand(const store::v1::UidSet& set, std::uint32_t la
 }
 
 std::string format_uid_set(const std::vector<std::uint32_t>& ascending) {
-  std::string out;
-  for (std::size_t i = 0; i < ascending.size();) {
-    std::size_t j = i;
-    while (j + 1 < ascending.size() && ascending[j + 1] == ascending[j] + 1)
-      ++j;
-    if (!out.empty()) out += ',';
-    out += std::to_string(ascending[i]);
-    if (j > i) out += ':' + std::to_string(ascending[j]);
-    i = j + 1;
+  UidRanges runs;
+  for (auto uid : ascending) {
+    if (!runs.empty() && std::uint64_t{runs.back().second} + 1 == uid)
+      runs.back().second = uid;
+    else
+      runs.emplace_back(uid, uid);
   }
-  return out;
+  return format_ranges(runs);
 }
 
 std::uint32_t msn_of(const std::vector<std::uint32_t>& uids, std::uint32_t uid) {
@@ -75,6 +72,11 @@ std::string format_ranges(const UidRanges& ranges) {
     if (last > first) out += ':' + std::to_string(last);
   }
   return out;
+}
+
+bool contains(const UidRanges& ranges, std::uint32_t uid) {
+  return std::any_of(ranges.begin(), ranges.end(),
+                     [&](const auto& r) { return uid >= r.first && uid <= r.second; });
 }
 
 }  // namespace tessera::imap

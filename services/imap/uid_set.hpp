@@ -29,5 +29,7 @@ using UidRanges = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
 UidRanges missing(const UidRanges& within, const std::vector<std::uint32_t>& existing);
 // "1:3,7" for ascending ranges.
 std::string format_ranges(const UidRanges& ranges);
+// Is `uid` in one of `ranges`?
+bool contains(const UidRanges& ranges, std::uint32_t uid);
 
 }  // namespace tessera::imap

@@ -64,14 +64,11 @@ class Compress(Served, unittest.TestCase):
         d = Deflated(self)
         d.tls.sendall(b"\xff\xfe garbage that is not deflate \x00" * 4)
         d.tls.settimeout(10)
-        closed = False
-        try:
+        try:  # the server closes; a time-out (the connection left open) fails the test
             while d.tls.recv(4096):
                 pass
-            closed = True
-        except (ConnectionError, OSError):
-            closed = True
-        self.assertTrue(closed)
+        except ConnectionError:
+            pass
         c = self.client()
         self.assertEqual(c.noop()[0], "OK")
         c.logout()

@@ -64,7 +64,7 @@ class ListExtended(Served, unittest.TestCase):
 
         for bad in (('(RECURSIVEMATCH)', '""', '"*"'), ('(BOGUS)', '""', '"*"'),
                     ('""', '"*"', "RETURN", "(BOGUS)")):
-            with self.assertRaises(Exception):
+            with self.assertRaisesRegex(imaplib.IMAP4.error, "BAD"):
                 c._simple_command("LIST", *bad)
         c.logout()
 
