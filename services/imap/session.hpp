@@ -1,7 +1,6 @@
-// One IMAP connection (RFC 9051, RFC 3501): greeting, STARTTLS, LOGIN / AUTHENTICATE PLAIN
-// against the store's Directory, and the mailbox commands served so far (LIST, LSUB, STATUS,
-// SELECT, EXAMINE, UNSELECT, CLOSE, NAMESPACE), with the line and literal limits and deadlines
-// every Tessera protocol session has. The session itself is session_impl.hpp.
+// One IMAP connection (RFC 9051, RFC 3501 and the extensions in services/imap/README.md), with
+// the line and literal limits, deadlines and per-account limits every session has. The
+// session itself is session_impl.hpp; its command table is session_dispatch.cpp.
 #pragma once
 
 #include <chrono>
