@@ -134,6 +134,18 @@ awaitable<Status> LineReader::read_chunks(std::size_t n, std::size_t chunk_size,
   co_return Status{};
 }
 
+awaitable<Result<std::string_view>> LineReader::peek(std::size_t want) {
+  if (Status s = co_await finish_discard(); !s) co_return s.error();
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    if (buffer_.size() < want) buffer_.resize(want);
+    auto n = co_await read_some(asio::buffer(buffer_.data(), std::min(want, buffer_.size())));
+    if (!n) co_return n.error();
+    end_ = *n;
+  }
+  co_return std::string_view(buffer_.data() + begin_, end_ - begin_);
+}
+
 std::size_t LineReader::discard_buffer() {
   const std::size_t count = end_ - begin_;
   begin_ = end_ = 0;

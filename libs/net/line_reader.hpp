@@ -63,6 +63,13 @@ class LineReader {
   // fails, its error is returned and the rest of the n bytes is left unread.
   awaitable<Status> read_chunks(std::size_t n, std::size_t chunk_size, ChunkSink sink);
 
+  // The bytes buffered now, reading first if there are none (at most `want` then; the buffer
+  // grows to `want` for such a bulk read and shrinks back at the next line read). For bodies
+  // whose end the protocol finds itself (SMTP DATA, RFC 5321 §4.5.2): scan the view, then
+  // consume() what was used; the rest stays for the next read (pipelined commands).
+  awaitable<Result<std::string_view>> peek(std::size_t want);
+  void consume(std::size_t n) { begin_ += std::min(n, end_ - begin_); }
+
   // Bytes received but not yet returned. After STARTTLS they were sent in plaintext before
   // the handshake and must not be taken as protected commands (CVE-2011-0411, RFC 3207 §4.2):
   // a protocol checks buffered(), may refuse, and calls discard_buffer() before the handshake.
