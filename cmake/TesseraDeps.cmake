@@ -13,7 +13,7 @@ find_package(prometheus-cpp CONFIG REQUIRED)
 find_package(Catch2 2 CONFIG REQUIRED)
 include(Catch)
 
-# mimetic and libargon2 ship no CMake config: find header and library, make imported targets.
+# mimetic, libargon2 and libidn2 ship no CMake config: find header and library, make imported targets.
 function(tessera_find_plain_library target header library)
   find_path(${target}_INCLUDE_DIR ${header} REQUIRED)
   find_library(${target}_LIBRARY ${library} REQUIRED)
@@ -26,3 +26,5 @@ tessera_find_plain_library(tessera_dep_mimetic mimetic/mimetic.h mimetic)
 tessera_find_plain_library(tessera_dep_argon2 argon2.h argon2)
 add_library(Mimetic::mimetic ALIAS tessera_dep_mimetic)
 add_library(Argon2::argon2 ALIAS tessera_dep_argon2)
+tessera_find_plain_library(tessera_dep_idn2 idn2.h idn2)  # IDNA2008 for SMTPUTF8 domains
+add_library(IDN2::idn2 ALIAS tessera_dep_idn2)

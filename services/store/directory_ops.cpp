@@ -478,6 +478,15 @@ Result<v1::Quota> DirectoryOps::quota(const v1::GetQuotaRequest& request) {
   if (*state) {
     quota.set_used_bytes((*state)->used_bytes());
     quota.set_message_count((*state)->message_count());
+    const auto trash = (*state)->special().find(static_cast<std::int32_t>(v1::MAILBOX_ROLE_TRASH));
+    if (trash != (*state)->special().end()) {
+      auto stored =
+          context_.db.get(Family::mailboxes, keys::mailbox(request.account_id(), trash->second));
+      if (!stored) return stored.error();
+      storedb::v1::MailboxRecord mailbox;
+      if (*stored && mailbox.ParseFromString(**stored))
+        quota.set_trash_bytes(mailbox.status().size_bytes());
+    }
   }
   return quota;
 }

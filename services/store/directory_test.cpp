@@ -204,6 +204,10 @@ TEST_CASE("quota, paging, sender addresses") {
   CHECK(q.limit_bytes() == 1000);
   CHECK(q.used_bytes() == testing::message("hi").size());
   CHECK(q.message_count() == 1);
+  CHECK(q.trash_bytes() == 0);
+  const auto trash = d.f.role(u1.account_id(), v1::MAILBOX_ROLE_TRASH);
+  REQUIRE(d.f.append(u1.account_id(), trash, testing::message("old")));
+  CHECK(d.ops.quota(quota)->trash_bytes() == testing::message("old").size());
   v1::SenderAddressRequest sender;
   sender.set_account_id(u1.account_id());
   for (int i = 0; i < kMaxSenderAddresses; ++i) {

@@ -15,8 +15,13 @@ import unittest
 BUILD_DIR = os.environ.get("TESSERA_BUILD_DIR", "build")
 
 
+# Services whose folder and binary names differ (services/smtp-in builds tessera-smtpd).
+BINARY_PATHS = {"smtpd": ("smtp-in", "tessera-smtpd")}
+
+
 def binary(service):
-    return os.path.join(BUILD_DIR, "services", service, f"tessera-{service}")
+    folder, name = BINARY_PATHS.get(service, (service, f"tessera-{service}"))
+    return os.path.join(BUILD_DIR, "services", folder, name)
 
 
 def free_port():

@@ -6,7 +6,7 @@ TESSERA_BUILD_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libspdlog-dev libfmt-dev libssl-dev catch2 libmimetic-dev libargon2-dev
-  prometheus-cpp-dev libyaml-cpp-dev zlib1g-dev
+  prometheus-cpp-dev libyaml-cpp-dev zlib1g-dev libidn2-dev
 )
 # Runtime of tools/run, and the real peers the tests drive (python3's imaplib/poplib/smtplib,
 # openssl s_client, mbsync from isync, Node.js for imapflow, clang-format for the format check).

@@ -1,0 +1,121 @@
+#include "recipient.hpp"
+
+#include <idn2.h>
+
+#include "rpc/client.hpp"
+#include "rpc/status.hpp"
+
+namespace tessera::smtpin {
+namespace {
+
+namespace v1 = store::v1;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+smtp::Reply unknown_user(const std::string& address) {
+  return {550, "5.1.1", "<" + address + ">: Recipient address rejected: User unknown"};
+}
+
+smtp::Reply store_trouble() {
+  return smtp::replies::temporary_failure("Temporary lookup failure, try again later");
+}
+
+awaitable<Result<v1::ResolveRecipientReply>> resolve(const Settings& settings,
+                                                     const std::string& address) {
+  v1::ResolveRecipientRequest request;
+  request.set_address(address);
+  co_return co_await rpc::unary(settings.store->directory->async(),
+                                &v1::Directory::Stub::async::ResolveRecipient, std::move(request),
+                                {.timeout = settings.store_timeout, .wait_for_ready = true});
+}
+
+// IN-04: refuse at RCPT what cannot fit even after Trash is emptied (the store empties it when
+// a delivery needs the room, ST-10).
+awaitable<std::optional<smtp::Reply>> check_quota(const Settings& settings,
+                                                  std::uint64_t account_id,
+                                                  std::uint64_t size_hint) {
+  v1::GetQuotaRequest request;
+  request.set_account_id(account_id);
+  auto quota = co_await rpc::unary(settings.store->directory->async(),
+                                   &v1::Directory::Stub::async::GetQuota, std::move(request),
+                                   {.timeout = settings.store_timeout, .wait_for_ready = true});
+  if (!quota) co_return store_trouble();
+  const auto limit = quota->limit_bytes();
+  if (limit == 0) co_return std::nullopt;
+  const auto keeps = quota->used_bytes() - std::min(quota->used_bytes(), quota->trash_bytes());
+  if (keeps + std::max<std::uint64_t>(size_hint, 1) > limit)
+    co_return smtp::Reply{552, "5.2.2", "Mailbox full"};
+  co_return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> to_a_label(const std::string& domain) {
+  char* out = nullptr;
+  if (idn2_to_ascii_8z(domain.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK)
+    return std::nullopt;
+  std::string ascii(out);
+  idn2_free(out);
+  return ascii;
+}
+
+awaitable<Lookup> look_up(const Settings& settings, const smtp::RcptTo& rcpt,
+                          std::uint64_t size_hint) {
+  const auto& mailbox = *rcpt.path.mailbox;
+  std::string address;
+  if (rcpt.postmaster) {
+    if (settings.postmaster.empty()) co_return Lookup{unknown_user("postmaster"), std::nullopt};
+    address = settings.postmaster;
+  } else {
+    // An address literal names a host, not a hosted domain: we are no relay for it.
+    auto domain = mailbox.domain.starts_with('[') ? std::nullopt : to_a_label(mailbox.domain);
+    if (!domain)
+      co_return Lookup{{554, "5.7.1", "<" + mailbox.text() + ">: Relay access denied"},
+                       std::nullopt};
+    address = mailbox.local + "@" + *domain;
+  }
+  auto resolved = co_await resolve(settings, address);
+  if (resolved && resolved->match() == v1::RECIPIENT_MATCH_UNKNOWN_USER &&
+      iequals(mailbox.local, "postmaster") && !settings.postmaster.empty()) {
+    resolved = co_await resolve(settings, settings.postmaster);  // RFC 5321 §4.5.1
+  }
+  if (!resolved) {
+    const auto code = rpc::status_code(resolved.error());
+    if (code == grpc::StatusCode::INVALID_ARGUMENT)  // e.g. a quoted local part: nobody here
+      co_return Lookup{unknown_user(mailbox.text()), std::nullopt};
+    if (code == grpc::StatusCode::FAILED_PRECONDITION)  // the account is disabled
+      co_return Lookup{{550, "5.2.1", "<" + mailbox.text() + ">: Mailbox disabled"},
+                       std::nullopt};
+    co_return Lookup{store_trouble(), std::nullopt};
+  }
+  switch (resolved->match()) {
+    case v1::RECIPIENT_MATCH_ACCOUNT:
+    case v1::RECIPIENT_MATCH_ALIAS:
+    case v1::RECIPIENT_MATCH_SUBADDRESS:
+      break;
+    case v1::RECIPIENT_MATCH_FOREIGN_DOMAIN:
+      co_return Lookup{{554, "5.7.1", "<" + mailbox.text() + ">: Relay access denied"},
+                       std::nullopt};
+    default:
+      co_return Lookup{unknown_user(mailbox.text()), std::nullopt};
+  }
+  if (auto full = co_await check_quota(settings, resolved->account_id(), size_hint))
+    co_return Lookup{*full, std::nullopt};
+  Recipient recipient;
+  recipient.rcpt = rcpt;
+  recipient.address = std::move(address);
+  recipient.account_id = resolved->account_id();
+  recipient.login = resolved->login();
+  co_return Lookup{{250, "2.1.5", "Ok"}, std::move(recipient)};
+}
+
+}  // namespace tessera::smtpin
