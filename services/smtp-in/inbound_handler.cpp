@@ -42,9 +42,9 @@ awaitable<std::vector<smtp::Reply>> InboundHandler::deliver(const smtp::SessionI
   co_await run_pipeline(settings_, delivery);
   std::vector<smtp::Reply> replies;
   for (const auto& r : delivery.recipients) {
-    spdlog::info("smtp-in {}: {} from=<{}> to=<{}> size={} {} {}", session.session_id,
-                 delivery.id, transaction.mail.path.text(), r.address, transaction.body.size(),
-                 r.outcome.code, r.outcome.text);
+    spdlog::info("smtp-in {}: {} from=<{}> to=<{}> size={} {} {}", session.session_id, delivery.id,
+                 transaction.mail.path.text(), r.address, transaction.body.size(), r.outcome.code,
+                 r.outcome.text);
     if (delivery.per_recipient_replies) replies.push_back(r.outcome);
   }
   if (!delivery.per_recipient_replies) replies.push_back(combined_reply(delivery));

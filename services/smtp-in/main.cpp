@@ -2,7 +2,9 @@
 #include "service.hpp"
 
 int main(int argc, char** argv) {
-  return tessera::service::main(
+  const int status = tessera::service::main(
       argc, argv, {.name = "smtpd", .summary = "Tessera SMTP MX and LMTP service (ports 25, 24)"},
       tessera::smtpin::schema(), tessera::smtpin::setup);
+  tessera::smtpin::teardown();
+  return status;
 }

@@ -17,7 +17,9 @@ namespace v1 = store::v1;
 constexpr std::size_t kChunk = 1 << 20;  // the store's largest chunk
 constexpr int kStoreAttempts = 3;
 
-bool open(const Recipient& r) { return r.outcome.code == 0; }
+bool open(const Recipient& r) {
+  return r.outcome.code == 0;
+}
 
 void close_all(Delivery& d, const smtp::Reply& reply) {
   for (auto& r : d.recipients)
@@ -58,7 +60,8 @@ std::string trace_prefix(const Settings& settings, const Delivery& d,
        .id = d.id,
        .for_address = open_recipients.size() == 1 ? open_recipients.front()->address : "",
        .unix_ms = d.arrival_unix_ms,
-       .authenticated = false});
+       .authenticated = false,
+       .protocol = d.protocol});
   return prefix;
 }
 
@@ -66,9 +69,9 @@ std::string trace_prefix(const Settings& settings, const Delivery& d,
 awaitable<Result<v1::DeliverReply>> send_to_store(const Settings& settings, const Delivery& d,
                                                   const v1::DeliverHeader& header,
                                                   const std::string& prefix) {
-  auto writer = rpc::client_stream(settings.store->messages->async(),
-                                   &v1::Messages::Stub::async::Deliver,
-                                   {.timeout = settings.store_timeout, .wait_for_ready = true});
+  auto writer =
+      rpc::client_stream(settings.store->messages->async(), &v1::Messages::Stub::async::Deliver,
+                         {.timeout = settings.store_timeout, .wait_for_ready = true});
   v1::DeliverRequest first;
   *first.mutable_header() = header;
   if (auto ok = co_await writer->write(std::move(first)); !ok) co_return co_await writer->finish();
@@ -123,7 +126,7 @@ awaitable<void> deliver_to_store(const Settings& settings, Delivery& d) {
     header.set_declared_size(prefix.size() + d.body->size());
     header.set_internal_date_unix_ms(d.arrival_unix_ms);
     // A retry after a lost reply finds the first result instead of storing a second copy.
-    header.set_idempotency_key("smtp-in:" + d.id);
+    header.set_idempotency_key(d.idempotency_key.empty() ? "smtp-in:" + d.id : d.idempotency_key);
     auto reply = co_await send_to_store(settings, d, header, prefix);
     if (reply) {
       close_all(d, {250, "2.0.0", "Ok: queued as " + d.id});

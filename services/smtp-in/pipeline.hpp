@@ -27,6 +27,9 @@ struct Delivery {
   const smtp::Spool* body = nullptr;     // the message as received
   std::vector<Recipient> recipients;     // with NOTIFY/ORCPT; outcome.code 0 = still open
   std::int64_t arrival_unix_ms = 0;
+  // The store's idempotency key: "smtp-in:<id>" for SMTP, the caller's for Inbound.Deliver.
+  std::string idempotency_key;
+  std::string protocol;  // Received "with" when the caller names it (Inbound.Deliver)
   // LMTP answers each recipient; SMTP has one reply, so a failure that is not every
   // recipient's must hold the whole message back (temporarily) rather than lose a copy.
   bool per_recipient_replies = false;

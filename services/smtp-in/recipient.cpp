@@ -93,8 +93,7 @@ awaitable<Lookup> look_up(const Settings& settings, const smtp::RcptTo& rcpt,
     if (code == grpc::StatusCode::INVALID_ARGUMENT)  // e.g. a quoted local part: nobody here
       co_return Lookup{unknown_user(mailbox.text()), std::nullopt};
     if (code == grpc::StatusCode::FAILED_PRECONDITION)  // the account is disabled
-      co_return Lookup{{550, "5.2.1", "<" + mailbox.text() + ">: Mailbox disabled"},
-                       std::nullopt};
+      co_return Lookup{{550, "5.2.1", "<" + mailbox.text() + ">: Mailbox disabled"}, std::nullopt};
     co_return Lookup{store_trouble(), std::nullopt};
   }
   switch (resolved->match()) {

@@ -1,10 +1,14 @@
 #include "service.hpp"
 
+#include <memory>
+#include <thread>
+
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <memory>
-
+#include "inbound_grpc.hpp"
 #include "inbound_handler.hpp"
+#include "rpc/server.hpp"
 #include "settings.hpp"
 
 namespace tessera::smtpin {
@@ -26,7 +30,47 @@ awaitable<metrics::ConnectionResult> serve_inbound(net::Connection connection,
   co_return co_await smtp::serve(std::move(connection), engine, handler);
 }
 
+// Inbound.Deliver's server, stopped when the drain begins (shutdown blocks: its own thread,
+// joined by teardown()).
+struct Grpc {
+  std::unique_ptr<InboundService> service;
+  std::unique_ptr<rpc::RpcServer> server;
+  std::thread stopper;
+  std::chrono::milliseconds grace{10000};
+};
+
+Grpc& grpc_state() {
+  static Grpc state;
+  return state;
+}
+
+Status start_grpc(service::Runtime& runtime, const Settings& settings) {
+  const auto& endpoint = runtime.config().get_endpoint("grpc.listen");
+  if (!endpoint.is_set()) return {};
+  auto& g = grpc_state();
+  g.service = std::make_unique<InboundService>(runtime.io(), settings);
+  auto server = rpc::RpcServer::start(endpoint.to_string(), {g.service.get()},
+                                      {.config_key = "grpc.listen", .max_threads = 64});
+  if (!server) return server.error();
+  g.server = std::move(*server);
+  g.grace = runtime.config().get_duration("drain.timeout");
+  spdlog::info("smtp-in serving Inbound.Deliver on gRPC port {}", g.server->port());
+  runtime.lifecycle().on_drain([] {
+    auto& state = grpc_state();
+    state.stopper = std::thread([raw = &state] { raw->server->shutdown(raw->grace); });
+  });
+  return {};
+}
+
 }  // namespace
+
+void teardown() {
+  auto& g = grpc_state();
+  if (g.stopper.joinable()) g.stopper.join();
+  if (g.server) g.server->shutdown(std::chrono::milliseconds(0));
+  g.server.reset();
+  g.service.reset();
+}
 
 config::Schema schema() {
   config::Schema s;
@@ -58,8 +102,9 @@ config::Schema schema() {
       .add_string("spool.path", "/tmp",
                   "directory for messages being received beyond spool.memory (unnamed files, "
                   "gone when the transaction ends)")
-      .add_size("spool.memory", "1MiB",
-                "bytes of a message being received kept in memory before the rest goes to spool.path")
+      .add_size(
+          "spool.memory", "1MiB",
+          "bytes of a message being received kept in memory before the rest goes to spool.path")
       .add_string("postmaster", "",
                   "account that receives <postmaster> and postmaster@ of every hosted domain "
                   "without its own (RFC 5321 §4.5.1); empty = none")
@@ -80,14 +125,15 @@ Status setup(service::Runtime& runtime) {
   settings.postmaster = config.get_string("postmaster");
   settings.max_hops = static_cast<int>(config.get_int("limits.max_hops"));
   smtp::ServerSettings engine;
-  engine.hostname = config.get_string("hostname").empty() ? system_hostname()
-                                                          : config.get_string("hostname");
+  engine.hostname =
+      config.get_string("hostname").empty() ? system_hostname() : config.get_string("hostname");
   engine.max_message = config.get_size("limits.max_message");
   engine.max_recipients = static_cast<std::size_t>(config.get_int("limits.max_recipients"));
   engine.max_line = config.get_size("limits.max_line");
   engine.max_errors = static_cast<int>(config.get_int("limits.max_errors"));
   engine.errors_before_delay = engine.max_errors / 2;
-  engine.max_commands_without_mail = static_cast<int>(config.get_int("limits.commands_without_mail"));
+  engine.max_commands_without_mail =
+      static_cast<int>(config.get_int("limits.commands_without_mail"));
   engine.command_timeout = config.get_duration("timeouts.command");
   engine.data_timeout = config.get_duration("timeouts.data");
   engine.tls = runtime.tls();
@@ -102,7 +148,8 @@ Status setup(service::Runtime& runtime) {
     return serve_inbound(std::move(c), settings, settings.lmtp);
   };
   if (auto ok = runtime.listen("listen.smtp", {.busy_reply = kBusyReply}, mx); !ok) return ok;
-  return runtime.listen("listen.lmtp", {.busy_reply = kBusyReply}, lmtp);
+  if (auto ok = runtime.listen("listen.lmtp", {.busy_reply = kBusyReply}, lmtp); !ok) return ok;
+  return start_grpc(runtime, settings);
 }
 
 }  // namespace tessera::smtpin

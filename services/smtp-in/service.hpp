@@ -1,5 +1,6 @@
 // The smtp-in service (binary tessera-smtpd): its configuration keys and its start-up — the MX
-// listener (listen.smtp, STARTTLS offered) and the LMTP listener (listen.lmtp, RFC 2033).
+// listener (listen.smtp, STARTTLS offered), the LMTP listener (listen.lmtp, RFC 2033) and the
+// Inbound.Deliver gRPC server (grpc.listen).
 #pragma once
 
 #include "config/schema.hpp"
@@ -9,5 +10,7 @@ namespace tessera::smtpin {
 
 config::Schema schema();
 Status setup(service::Runtime& runtime);
+// Joins what setup started outside the io_context (the gRPC server); after service::main.
+void teardown();
 
 }  // namespace tessera::smtpin

@@ -62,7 +62,9 @@ std::string received_field(const smtp::SessionInfo& session, const smtp::MailFro
   std::string out = "Received: from ";
   out += session.helo.empty() ? "unknown" : session.helo;
   out += " (" + address_literal(session.client) + ")\r\n\tby " + fields.hostname +
-         " (Tessera) with " + with_protocol(session, mail.smtputf8, fields.authenticated) +
+         " (Tessera) with " +
+         (fields.protocol.empty() ? with_protocol(session, mail.smtputf8, fields.authenticated)
+                                  : fields.protocol) +
          " id " + fields.id + "\r\n";
   if (session.tls) {
     // The de-facto form MTAs use (Postfix, Exim): readers look for it to see the hop was
@@ -91,7 +93,7 @@ TraceSeen scan_trace(std::string_view message) {
     if (end == std::string_view::npos) end = message.size();
     std::string_view line = message.substr(at, end - at);
     at = end + 1;
-    if (trim(line).empty()) break;  // the end of the header
+    if (trim(line).empty()) break;                              // the end of the header
     if (line.front() == ' ' || line.front() == '\t') continue;  // a folded continuation
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;

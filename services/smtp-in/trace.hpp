@@ -25,6 +25,7 @@ struct ReceivedFields {
   std::string for_address;  // the one recipient, if there is exactly one; else empty
   std::int64_t unix_ms = 0;
   bool authenticated = false;
+  std::string protocol;  // "with" as the caller names it (Inbound.Deliver); empty = derived
 };
 
 // "Received: from helo ([192.0.2.1])\r\n\tby mx (Tessera) with ESMTPS id X\r\n\t(using ...)\r\n

@@ -1,7 +1,8 @@
+#include "trace.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "recipient.hpp"
-#include "trace.hpp"
 
 namespace tessera::smtpin {
 namespace {
