@@ -7,19 +7,19 @@ import unittest
 import harness
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SERVICES = ["imap", "store"]
+SERVICES = {"imap": "imap", "store": "store", "smtpd": "smtp-in"}  # binary name: folder
 
 
 class ReadmeConfig(unittest.TestCase):
     def test_readme_tables_match_binaries(self):
-        for service in SERVICES:
+        for service, folder in SERVICES.items():
             with self.subTest(service=service):
                 doc = subprocess.run([harness.binary(service), "--config-doc"],
                                      capture_output=True, check=True, text=True).stdout
-                with open(os.path.join(ROOT, "services", service, "README.md")) as f:
+                with open(os.path.join(ROOT, "services", folder, "README.md")) as f:
                     readme = f.read()
                 missing = [line for line in doc.splitlines() if line not in readme]
-                self.assertEqual(missing, [], f"services/{service}/README.md is stale; "
+                self.assertEqual(missing, [], f"services/{folder}/README.md is stale; "
                                  f"paste `tessera-{service} --config-doc` into it")
 
 

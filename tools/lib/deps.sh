@@ -9,8 +9,10 @@ TESSERA_BUILD_PACKAGES=(
   prometheus-cpp-dev libyaml-cpp-dev zlib1g-dev libidn2-dev
 )
 # Runtime of tools/run, and the real peers the tests drive (python3's imaplib/poplib/smtplib,
-# openssl s_client, mbsync from isync, Node.js for imapflow, clang-format for the format check).
-TESSERA_TEST_PACKAGES=(openssl python3 clang-format procps iproute2 isync nodejs)
+# openssl s_client, mbsync from isync, Node.js for imapflow, swaks with its TLS modules, Postfix
+# as a sending MTA and its smtp-source, clang-format for the format check).
+TESSERA_TEST_PACKAGES=(openssl python3 clang-format procps iproute2 isync nodejs swaks
+  libnet-ssleay-perl libio-socket-ssl-perl postfix)
 # NodeSource's nodejs bundles npm and conflicts with Debian's npm package: ask for it only when
 # there is no npm.
 command -v npm >/dev/null 2>&1 || TESSERA_TEST_PACKAGES+=(npm)
@@ -32,6 +34,10 @@ tessera_install_packages() {
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   echo "tessera: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # Postfix installed unconfigured: no main.cf, so no system MTA starts on port 25; the tests
+  # run their own instances with their own configuration.
+  echo "postfix postfix/main_mailer_type select No configuration" |
+    "${sudo[@]}" debconf-set-selections
   "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
   "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null

@@ -4,10 +4,11 @@
 # skipped, so the stack grows as services land.
 
 # Order matters: the store starts first, every other service depends on it.
-TESSERA_SERVICES=(store imap)
-declare -A TESSERA_BINARY=([store]=services/store/tessera-store [imap]=services/imap/tessera-imap)
+TESSERA_SERVICES=(store smtpd imap)
+declare -A TESSERA_BINARY=([store]=services/store/tessera-store [smtpd]=services/smtp-in/tessera-smtpd
+  [imap]=services/imap/tessera-imap)
 # Ports a service must accept connections on before the next one starts.
-declare -A TESSERA_READY_PORTS=([store]="17001" [imap]="10143 10993")
+declare -A TESSERA_READY_PORTS=([store]="17001" [smtpd]="10025 10024" [imap]="10143 10993")
 declare -a STACK_PIDS=()
 declare -a STACK_NAMES=()
 
@@ -21,6 +22,29 @@ data:
   path: ${data}/store
 metrics:
   listen: ${host}:17101
+YAML
+}
+
+stack_write_config_smtpd() {
+  local data=$1 host=$2
+  cat <<YAML
+# Written by tools/run on every start; keys are documented in services/smtp-in/README.md.
+listen:
+  smtp: ${host}:10025
+  lmtp: ${host}:10024
+grpc:
+  listen: ${host}:17002
+hostname: localhost
+postmaster: demo@example.test
+tls:
+  cert: ${data}/tls/cert.pem
+  key: ${data}/tls/key.pem
+store:
+  address: ${host}:17001
+spool:
+  path: ${data}/spool
+metrics:
+  listen: ${host}:17102
 YAML
 }
 
@@ -54,7 +78,7 @@ stack_make_certificate() {
 
 stack_prepare() {
   local data=$1 host=$2
-  mkdir -p "$data/config" "$data/log" "$data/store"
+  mkdir -p "$data/config" "$data/log" "$data/store" "$data/spool"
   stack_make_certificate "$data/tls" "$host"
   if [ ! -s "$data/demo-password" ]; then
     (umask 077; openssl rand -base64 15 | tr -d '/+=\n' >"$data/demo-password")
@@ -152,14 +176,17 @@ Tessera is running on $host (data: $data, logs: $data/log/).
   IMAP             $host port 10993, SSL/TLS   (or port 10143, STARTTLS)
   POP3             $host port 10995, SSL/TLS   (or port 10110, STARTTLS)   [not built yet]
   SMTP (sending)   $host port 10465, SSL/TLS   (or port 10587, STARTTLS)   [not built yet]
+  SMTP (receiving) $host port 10025 (MX, STARTTLS offered), LMTP port 10024
   Authentication   normal password; user name is the full address
   Certificate      self-signed: $data/tls/cert.pem (accept it once in the client)
-  Metrics          http://$host:17104/metrics (imap), http://$host:17101/metrics (store)
+  Metrics          http://$host:17104/metrics (imap), http://$host:17102/metrics (smtpd),
+                   http://$host:17101/metrics (store)
   Administration   $TESSERA_ROOT/build/tools/mailctl/mailctl --store $host:17001 --help
 
 Running: ${STACK_NAMES[*]}. Press Ctrl-C to stop.
-Note: IMAP serves the whole mailbox (read, search, sort, move, IDLE, CONDSTORE/QRESYNC);
-mail arrives once smtp-in is built, or with APPEND from a client. The password above is kept
-in $data/demo-password.
+Note: IMAP serves the whole mailbox (read, search, sort, move, IDLE, CONDSTORE/QRESYNC). Mail
+for demo@example.test arrives on port 10025, e.g.
+  swaks --server $host:10025 --to demo@example.test
+Sending from a client waits for the relay. The password above is kept in $data/demo-password.
 TEXT
 }
