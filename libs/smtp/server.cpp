@@ -60,8 +60,9 @@ class Session {
   awaitable<Next> bdat(const CommandLine& command);
   awaitable<Next> starttls(const CommandLine& command);
   awaitable<Next> deliver();
-  // Reads the DATA body into the transaction; false when the connection is lost.
-  awaitable<Result<bool>> read_data();
+  // Reads the DATA body into the transaction.
+  enum class DataEnd { complete, too_large, no_space, lost };
+  awaitable<DataEnd> read_data();
 
   // Queues a reply (sent when the client has nothing more pipelined, RFC 2920 §3.1); counts
   // errors and ends the session past the limit.
@@ -236,44 +237,47 @@ awaitable<Session::Next> Session::data(const CommandLine& command) {
     co_return reply({554, "5.5.1", "Error: no valid recipients"});
   pending_ += format({354, "", "End data with <CR><LF>.<CR><LF>"});
   if (!co_await flush()) co_return Next::close;
-  auto complete = co_await read_data();
-  if (!complete) {
-    if (complete.error().code == "smtp.spool") {
+  const auto body = co_await read_data();
+  switch (body) {
+    case DataEnd::complete:
+      co_return co_await deliver();
+    case DataEnd::too_large:
+      reset_transaction();
+      co_return reply({552, "5.3.4", "Error: message too large"});
+    case DataEnd::no_space:
       reset_transaction();
       co_return reply({452, "4.3.1", "Error: insufficient system storage"});
-    }
-    reset_transaction();
-    co_return Next::close;  // the client is gone: nothing of this message is kept
+    case DataEnd::lost:
+      break;
   }
-  if (!*complete) {
-    reset_transaction();
-    co_return reply({552, "5.3.4", "Error: message too large"});
-  }
-  co_return co_await deliver();
+  reset_transaction();
+  co_return Next::close;  // the client is gone: nothing of this message is kept
 }
 
-// Returns true when the message is complete, false when it was over the size limit (read to
-// its end and dropped, §4.5.3.1.7), an Error when the connection failed.
-awaitable<Result<bool>> Session::read_data() {
+// Reads the body to its end line whatever happens to it: a message over the size limit
+// (§4.5.3.1.7) or one the spool cannot hold is read on and dropped, so the session stays in
+// step with the client and can answer.
+awaitable<Session::DataEnd> Session::read_data() {
   reader_.set_read_timeout(settings_.data_timeout);
   DataDecoder decoder;
   std::string decoded;
-  bool fits = true;
+  DataEnd outcome = DataEnd::complete;
   for (;;) {
     auto view = co_await reader_.peek(64 * 1024);
     if (!view) {
-      reader_.set_read_timeout(settings_.command_timeout);
-      co_return view.error();
+      outcome = DataEnd::lost;
+      break;
     }
     decoded.clear();
     const auto step = decoder.feed(*view, decoded);
     reader_.consume(step.consumed);
-    if (fits && transaction_->body.size() + decoded.size() > settings_.max_message) fits = false;
-    if (fits) {
-      if (auto ok = transaction_->body.append(decoded); !ok) {
-        reader_.set_read_timeout(settings_.command_timeout);
-        co_return ok.error();
-      }
+    if (outcome == DataEnd::complete &&
+        transaction_->body.size() + decoded.size() > settings_.max_message)
+      outcome = DataEnd::too_large;
+    if (outcome == DataEnd::complete && !transaction_->body.append(decoded)) {
+      spdlog::error("smtp {}: spool full or unwritable in {}", info_.session_id,
+                    settings_.spool_directory);
+      outcome = DataEnd::no_space;
     }
     if (step.done) break;
   }
@@ -282,7 +286,7 @@ awaitable<Result<bool>> Session::read_data() {
   if (transaction_->bare_lf)
     spdlog::info("smtp {}: message {} had bare LF line ends (stored as CRLF)", info_.session_id,
                  transaction_->id);
-  co_return fits;
+  co_return outcome;
 }
 
 // RFC 3030 §2: the chunk's bytes are always read, even when the command is refused, so the
