@@ -3,8 +3,8 @@
 # Sourced by run, which sets: build, work, seconds, clients, connections, users, idle_users,
 # password, bench_user, idle_user.
 
-log() { printf '[%4ds] %s\n' "$((SECONDS - started))" "$*" >&2; }
-fail() { echo "tools/bench/imap/run: $*" >&2; exit 1; }
+# shellcheck source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 prepare_tools() {
   store=$build/services/store/tessera-store
@@ -69,24 +69,6 @@ cleanup() {
   if [ "$keep" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 
-# A port nothing listens on, below the ephemeral range the generator's connections use.
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 12000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  fail "no free port"
-}
-
-wait_port() {  # port pid name
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return
-    kill -0 "$2" 2>/dev/null || fail "$3 exited; see its log in $work"
-    sleep 0.1
-  done
-  fail "$3 does not listen on $1"
-}
 
 accounts() {  # every account both servers get, one per line
   for i in $(seq 1 "$users"); do echo "${bench_user/\{\}/$i}"; done

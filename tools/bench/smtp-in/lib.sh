@@ -3,8 +3,8 @@
 # Sourced by run, which sets: build, work, sides, rounds, sessions, accounts, size, count1,
 # countN, reuse, from, helo, started, keep.
 
-log() { printf '[%4ds] %s\n' "$((SECONDS - started))" "$*" >&2; }
-fail() { echo "tools/bench/smtp-in/run: $*" >&2; exit 1; }
+# shellcheck source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 has_side() { [[ " $sides " == *" $1 "* ]]; }
 
@@ -60,24 +60,6 @@ cleanup() {
   if [ "$keep" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 
-# A port nothing listens on.
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 12000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  fail "no free port"
-}
-
-wait_port() {  # port pid name
-  for _ in $(seq 1 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return
-    kill -0 "$2" 2>/dev/null || fail "$3 exited; see its log in $work (--keep keeps it)"
-    sleep 0.1
-  done
-  fail "$3 does not listen on $1"
-}
 
 # The runs: "SESSIONS MESSAGES" for the 1-session and the N-session run.
 runs() { echo "1 $count1"; echo "$sessions $countN"; }
