@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "crypto/random.hpp"
+#include "delivery_metrics.hpp"
 #include "pipeline.hpp"
 #include "recipient.hpp"
 
@@ -85,6 +86,7 @@ awaitable<v1::DeliverReply> run(const Settings& settings, const v1::Envelope& en
     rcpt.orcpt_type = given.orcpt_type();
     rcpt.orcpt = given.orcpt();
     auto lookup = co_await look_up(settings, rcpt, body.size());
+    count_rcpt("inbound", lookup.reply);
     if (!lookup.recipient) {
       outcomes[static_cast<std::size_t>(i)] = lookup.reply;
       continue;
@@ -93,8 +95,10 @@ awaitable<v1::DeliverReply> run(const Settings& settings, const v1::Envelope& en
     accepted.push_back(static_cast<std::size_t>(i));
   }
   co_await run_pipeline(settings, delivery);
-  for (std::size_t k = 0; k < accepted.size(); ++k)
+  for (std::size_t k = 0; k < accepted.size(); ++k) {
     outcomes[accepted[k]] = delivery.recipients[k].outcome;
+    count_outcome("inbound", delivery.recipients[k].outcome, body.size());
+  }
   v1::DeliverReply reply;
   reply.set_id(delivery.id);
   for (const auto& outcome : outcomes)

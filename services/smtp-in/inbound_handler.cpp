@@ -4,9 +4,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include "delivery_metrics.hpp"
 #include "pipeline.hpp"
 
 namespace tessera::smtpin {
+namespace {
+
+std::string_view listener_of(const smtp::SessionInfo& session) {
+  return session.dialect == smtp::Dialect::lmtp ? "lmtp" : "smtp";
+}
+
+}  // namespace
 
 // Any sender is accepted for now: sender checks (SPF, DNSBL) belong to the antispam stage.
 awaitable<smtp::Reply> InboundHandler::mail(const smtp::SessionInfo&, const smtp::MailFrom&) {
@@ -17,6 +25,7 @@ awaitable<smtp::Reply> InboundHandler::rcpt(const smtp::SessionInfo& session,
                                             const smtp::Transaction& transaction,
                                             const smtp::RcptTo& rcpt) {
   auto lookup = co_await look_up(settings_, rcpt, transaction.mail.size.value_or(0));
+  count_rcpt(listener_of(session), lookup.reply);
   if (lookup.recipient) {
     recipients_.push_back(std::move(*lookup.recipient));
   } else {
@@ -45,6 +54,7 @@ awaitable<std::vector<smtp::Reply>> InboundHandler::deliver(const smtp::SessionI
     spdlog::info("smtp-in {}: {} from=<{}> to=<{}> size={} {} {}", session.session_id, delivery.id,
                  transaction.mail.path.text(), r.address, transaction.body.size(), r.outcome.code,
                  r.outcome.text);
+    count_outcome(listener_of(session), r.outcome, transaction.body.size());
     if (delivery.per_recipient_replies) replies.push_back(r.outcome);
   }
   if (!delivery.per_recipient_replies) replies.push_back(combined_reply(delivery));

@@ -17,8 +17,10 @@ class InboundDeliver(smtp_served.Served, unittest.TestCase):
     @classmethod
     def smtpd_settings(cls):
         cls.grpc_port = harness.free_port()
+        cls.metrics_port = harness.free_port()
         settings = super().smtpd_settings()
         settings["grpc"] = {"listen": f"127.0.0.1:{cls.grpc_port}"}
+        settings["metrics"] = {"listen": f"127.0.0.1:{cls.metrics_port}"}
         return settings
 
     def deliver(self, message, *rcpts, key=None, protocol=None):
@@ -60,6 +62,21 @@ class InboundDeliver(smtp_served.Served, unittest.TestCase):
         self.assertTrue(first[0].startswith("250"), first)
         self.assertTrue(second[0].startswith("250"), second)
         self.assertEqual(len(self.messages()), before + 1)
+
+    def test_metrics_count_recipients_by_result(self):
+        self.deliver(b"Subject: counted\r\n\r\nx\r\n", "bob@example.test", "nobody@example.test")
+        import urllib.request
+        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics",
+                                      timeout=10).read().decode()
+        lines = [line for line in text.splitlines() if line.startswith("tessera_smtp_")]
+        def value(listener, result):
+            for line in lines:
+                if f'listener="{listener}"' in line and f'result="{result}"' in line:
+                    return float(line.rsplit(" ", 1)[1])
+            return 0.0
+        self.assertGreaterEqual(value("inbound", "delivered"), 1, lines)
+        self.assertGreaterEqual(value("inbound", "unknown_user"), 1, lines)
+        self.assertTrue(any(l.startswith("tessera_smtp_received_bytes_total") for l in lines))
 
 
 if __name__ == "__main__":
