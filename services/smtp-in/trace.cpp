@@ -35,16 +35,19 @@ std::string address_literal(const tcp::endpoint& endpoint) {
 }  // namespace
 
 std::string with_protocol(const smtp::SessionInfo& session, bool utf8, bool authenticated) {
-  std::string out = utf8 ? "UTF8" : "";
-  if (session.dialect == smtp::Dialect::lmtp)
-    out += "LMTP";
-  else
-    out += session.esmtp || utf8 ? "ESMTP" : "SMTP";
+  const bool lmtp = session.dialect == smtp::Dialect::lmtp;
+  std::string out;
+  if (utf8) {
+    out = lmtp ? "UTF8LMTP" : "UTF8SMTP";  // RFC 6531 §3.7.3: under SMTPUTF8 no "E"
+  } else if (lmtp) {
+    out = "LMTP";
+  } else {
+    // RFC 3848 §2 names plain "SMTP" only for a HELO session without TLS or AUTH; "SMTPS"
+    // and "SMTPA" are not registered, so such a HELO session is reported as ESMTPS/ESMTPA.
+    out = session.esmtp || session.tls || authenticated ? "ESMTP" : "SMTP";
+  }
   if (session.tls) out += 'S';
   if (authenticated) out += 'A';
-  // RFC 3848 names plain "SMTP" without S/A suffixes only for HELO sessions; "SMTPS" is not a
-  // registered name, so a HELO session over TLS is reported as ESMTPS.
-  if (out == "SMTPS" || out == "SMTPA" || out == "SMTPSA") out = "E" + out;
   return out;
 }
 

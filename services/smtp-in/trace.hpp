@@ -13,7 +13,7 @@
 namespace tessera::smtpin {
 
 // The "with" protocol of Received (RFC 3848 §2, RFC 6531 §3.7.3): SMTP after HELO, ESMTP after
-// EHLO, LMTP; "S" with TLS, "A" once authenticated; UTF8 prefix under SMTPUTF8.
+// EHLO, LMTP; "S" with TLS, "A" once authenticated; UTF8SMTP / UTF8LMTP under SMTPUTF8.
 std::string with_protocol(const smtp::SessionInfo& session, bool utf8, bool authenticated);
 
 // RFC 5322 §3.3 date-time in UTC: "Tue, 01 Dec 2026 09:30:00 +0000".

@@ -23,7 +23,9 @@ TEST_CASE("with protocol names follow RFC 3848 and RFC 6531") {
   CHECK(with_protocol(session(true, false), false, false) == "ESMTP");
   CHECK(with_protocol(session(true, true), false, false) == "ESMTPS");
   CHECK(with_protocol(session(true, true), false, true) == "ESMTPSA");
-  CHECK(with_protocol(session(true, true), true, false) == "UTF8ESMTPS");
+  CHECK(with_protocol(session(true, true), true, false) == "UTF8SMTPS");
+  CHECK(with_protocol(session(true, false), true, true) == "UTF8SMTPA");
+  CHECK(with_protocol(session(false, true), false, false) == "ESMTPS");
   auto lmtp = session(true, false);
   lmtp.dialect = smtp::Dialect::lmtp;
   CHECK(with_protocol(lmtp, false, false) == "LMTP");
