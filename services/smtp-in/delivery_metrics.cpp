@@ -44,8 +44,11 @@ void count_outcome(std::string_view listener, const smtp::Reply& outcome, std::u
   const std::string_view result = outcome.positive()    ? "delivered"
                                   : outcome.transient() ? "deferred_after_data"
                                                         : "rejected";
-  recipients().Add({{"listener", std::string(listener)}, {"result", std::string(result)}}).Increment();
-  if (outcome.positive()) bytes().Add({{"listener", std::string(listener)}}).Increment(static_cast<double>(size));
+  recipients()
+      .Add({{"listener", std::string(listener)}, {"result", std::string(result)}})
+      .Increment();
+  if (outcome.positive())
+    bytes().Add({{"listener", std::string(listener)}}).Increment(static_cast<double>(size));
 }
 
 }  // namespace tessera::smtpin
