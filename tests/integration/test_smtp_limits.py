@@ -366,5 +366,31 @@ class CommandTimeout(LimitsBase, unittest.TestCase):
         self.assertEqual(w.cmd(b"QUIT"), b"221 2.0.0 Bye")
 
 
+class ConnectionLimits(LimitsBase, unittest.TestCase):
+    smtpd_config = {"limits": {"connections_per_ip": 2}}
+
+    def test_connections_past_the_per_ip_limit_get_421(self):
+        first, second = Wire(self.smtp_port), Wire(self.smtp_port)
+        for w in (first, second):
+            self.assertTrue(w.reply().startswith(b"220 mx.example.test ESMTP"))
+        third = Wire(self.smtp_port)
+        self.assertEqual(third.reply(), b"421 4.7.0 Error: too many connections, try again later")
+        self.assertTrue(third.closed())
+        self.assertEqual(first.cmd(b"QUIT"), b"221 2.0.0 Bye")
+        first.close()
+        # The slot comes back once the first session has ended.
+        deadline = time.monotonic() + 5
+        while True:
+            fourth = Wire(self.smtp_port)
+            greeting = fourth.reply()
+            if greeting.startswith(b"220") or time.monotonic() > deadline:
+                break
+            fourth.close()
+            time.sleep(0.1)
+        self.assertTrue(greeting.startswith(b"220"), greeting)
+        second.close()
+        fourth.close()
+
+
 if __name__ == "__main__":
     harness.main()
