@@ -263,6 +263,10 @@ Result<MailFrom> parse_mail(std::string_view args, const Extensions& extensions)
       if (ret != "FULL" && ret != "HDRS") return fail(501, "5.5.4", "Bad RET value");
       if (out.ret != DsnReturn::unspecified) return fail(501, "5.5.4", "RET given twice");
       out.ret = ret == "FULL" ? DsnReturn::full : DsnReturn::headers;
+    } else if (p.keyword == "AUTH" && p.value && extensions.auth) {
+      auto auth = decode_xtext(*p.value);
+      if (!auth) return fail(501, "5.5.4", "Bad AUTH value");
+      out.auth = std::move(*auth);
     } else if (p.keyword == "ENVID" && p.value && extensions.dsn) {
       auto envid = decode_xtext(*p.value);
       if (!envid || envid->size() > 100) return fail(501, "5.5.4", "Bad ENVID value");

@@ -70,6 +70,7 @@ struct MailFrom {
   bool smtputf8 = false;              // RFC 6531 §3.4
   DsnReturn ret = DsnReturn::unspecified;
   std::string envid;  // RFC 3461 §4.4 ENVID, xtext decoded
+  std::string auth;   // RFC 4954 §5 AUTH=, xtext decoded ("<>" when the submitter is unknown)
 };
 
 // RFC 3461 §4.1 NOTIFY as bits; none set = not given (the MTA's default).
@@ -99,6 +100,7 @@ struct Extensions {
   bool eight_bit = true;
   bool smtputf8 = true;
   bool dsn = true;
+  bool auth = false;  // AUTH= on MAIL (RFC 4954 §5), where AUTH is offered
 };
 
 // MAIL FROM:<path> [params] (§4.1.1.2; "FROM:" may be followed by spaces, as many clients send).

@@ -43,6 +43,8 @@ struct ServerSettings {
   // loops): 421 beyond.
   int max_commands_without_mail = 50;
   std::shared_ptr<net::TlsContext> tls;  // null: no STARTTLS
+  // MAIL only after AUTH (submission, RFC 6409 §4.1): 530 5.7.0 before.
+  bool require_auth = false;
   std::string spool_directory = "/tmp";
   std::size_t spool_memory = std::size_t{1} << 20;
 };
@@ -54,9 +56,10 @@ struct SessionInfo {
   std::string helo;    // the EHLO/HELO/LHLO argument
   bool esmtp = false;  // EHLO or LHLO (not HELO)
   bool tls = false;
-  std::string tls_protocol;  // "TLSv1.3"
-  std::string tls_cipher;    // "TLS_AES_256_GCM_SHA384"
-  std::string session_id;    // random, for logs and idempotency keys
+  std::string tls_protocol;   // "TLSv1.3"
+  std::string tls_cipher;     // "TLS_AES_256_GCM_SHA384"
+  std::string session_id;     // random, for logs and idempotency keys
+  std::string authenticated;  // the login after a successful AUTH (RFC 4954); empty before
 };
 
 // One mail transaction: from MAIL to the end of the data.
@@ -84,7 +87,17 @@ class Handler {
                                                 Transaction& transaction) = 0;
   // The transaction was abandoned (RSET, EHLO, STARTTLS, QUIT, the client left).
   virtual void reset() {}
+  // SMTP AUTH (RFC 4954): the SASL mechanisms to offer in this session's EHLO ("PLAIN",
+  // "LOGIN"); none (the default) leaves AUTH out. Submission offers them once under TLS.
+  virtual std::vector<std::string> auth_mechanisms(const SessionInfo& session);
+  // Credentials from PLAIN or LOGIN: 235 2.7.0 authenticates the session as `login`; 535 5.7.8
+  // or 454 4.7.0 otherwise. The default refuses.
+  virtual awaitable<Reply> authenticate(const SessionInfo& session, const std::string& login,
+                                        const std::string& password);
 };
+
+// A random id of 14 characters from [0-9A-Z]: "queued as" ids, session ids, Inbound ids.
+std::string new_transaction_id();
 
 // Runs one connection to its end.
 awaitable<metrics::ConnectionResult> serve(net::Connection connection,

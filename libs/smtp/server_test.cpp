@@ -157,5 +157,47 @@ TEST_CASE("SMTP server: the client leaving mid-DATA delivers nothing") {
   CHECK(handler.resets == 1);
 }
 
+// Offers PLAIN and LOGIN; ann / secret is the only good pair.
+struct AuthHandler : FakeHandler {
+  std::vector<std::string> auth_mechanisms(const SessionInfo&) override {
+    return {"PLAIN", "LOGIN"};
+  }
+  awaitable<Reply> authenticate(const SessionInfo&, const std::string& login,
+                                const std::string& password) override {
+    if (login == "ann" && password == "secret")
+      co_return Reply{235, "2.7.0", "Authentication successful"};
+    co_return Reply{535, "5.7.8", "Authentication credentials invalid"};
+  }
+};
+
+TEST_CASE("SMTP server: AUTH PLAIN and LOGIN (RFC 4954), required before MAIL") {
+  AuthHandler handler;
+  ServerSettings settings;
+  settings.require_auth = true;
+  // "\0ann\0secret" and "\0ann\0wrong" in base64; "ann" and "secret" for LOGIN.
+  const auto out = converse(
+      "EHLO c\r\nMAIL FROM:<a@x.org>\r\nAUTH PLAIN AGFubgB3cm9uZw==\r\nAUTH CRAM-MD5\r\n"
+      "AUTH PLAIN\r\n*\r\nAUTH LOGIN\r\nYW5u\r\n!!\r\nAUTH PLAIN AGFubgBzZWNyZXQ=\r\n"
+      "AUTH LOGIN\r\nMAIL FROM:<a@x.org> AUTH=<>\r\nQUIT\r\n",
+      handler, settings);
+  INFO(out);
+  CHECK(out.find("250 AUTH PLAIN LOGIN\r\n") != std::string::npos);
+  CHECK(out.find("530 5.7.0 Authentication required\r\n"
+                 "535 5.7.8 Authentication credentials invalid\r\n"
+                 "504 5.5.4 Unrecognized authentication type\r\n"
+                 "334 \r\n501 5.0.0 Authentication cancelled\r\n"
+                 "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n501 5.5.2 Cannot decode the response\r\n"
+                 "235 2.7.0 Authentication successful\r\n"
+                 "503 5.5.1 Error: already authenticated\r\n250 2.1.0 Ok\r\n221") !=
+        std::string::npos);
+}
+
+TEST_CASE("SMTP server: no AUTH where the handler offers none") {
+  FakeHandler handler;
+  const auto out = converse("EHLO c\r\nAUTH PLAIN AGFubgBzZWNyZXQ=\r\nQUIT\r\n", handler);
+  CHECK(out.find("AUTH") == std::string::npos);
+  CHECK(out.find("503 5.5.1 Error: authentication not enabled\r\n") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace tessera::smtp

@@ -3,11 +3,11 @@
 // 4959); COMPRESS=DEFLATE (RFC 4978), which like STARTTLS changes the stream. Passwords are checked
 // by the store's Directory, which throttles and locks out; the session waits the delay the store
 // asks for before answering.
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include "base/ascii.hpp"
 #include "net/errors.hpp"
+#include "net/sasl.hpp"
 #include "rpc/client.hpp"
 #include "rpc/status.hpp"
 #include "session_impl.hpp"
@@ -17,20 +17,6 @@ namespace {
 
 // More failures than this on one connection end it (the store's delays do the rest).
 constexpr int kMaxFailuresPerConnection = 3;
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0 || text.size() > 16384) return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t size = static_cast<std::size_t>(n);
-  if (!text.empty() && text.back() == '=') --size;  // EVP_DecodeBlock counts padding as data
-  if (text.size() > 1 && text[text.size() - 2] == '=') --size;
-  out.resize(size);
-  return out;
-}
 
 }  // namespace
 
@@ -90,24 +76,20 @@ awaitable<bool> Session::authenticate(const Command& c, Reader& args) {
   if (args.try_char(' ')) initial = std::string(args.rest());  // SASL-IR (RFC 4959)
   if (name == "LOGIN") {
     // draft-murchison-sasl-login: "Username:" then "Password:", each answered in base64.
-    auto user = co_await sasl_response(c, std::move(initial), "VXNlcm5hbWU6");
+    auto user = co_await sasl_response(c, std::move(initial), net::kLoginUsernamePrompt);
     if (!user) co_return alive_;
-    auto password = co_await sasl_response(c, std::nullopt, "UGFzc3dvcmQ6");
+    auto password = co_await sasl_response(c, std::nullopt, net::kLoginPasswordPrompt);
     if (!password) co_return alive_;
     co_return co_await check_credentials(c, *user, *password);
   }
   auto decoded = co_await sasl_response(c, std::move(initial), "");
   if (!decoded) co_return alive_;
-  // RFC 4616: authzid NUL authcid NUL passwd.
-  const auto first = decoded->find('\0');
-  const auto second = first == std::string::npos ? first : decoded->find('\0', first + 1);
-  if (second == std::string::npos) co_return co_await tagged(c, "BAD", "Malformed PLAIN response");
-  const auto authzid = decoded->substr(0, first);
-  const auto authcid = decoded->substr(first + 1, second - first - 1);
-  if (!authzid.empty() && authzid != authcid)
+  const auto plain = net::parse_plain(*decoded);  // RFC 4616
+  if (!plain) co_return co_await tagged(c, "BAD", "Malformed PLAIN response");
+  if (!plain->authzid.empty() && plain->authzid != plain->authcid)
     co_return co_await tagged(c, "NO",
                               "[AUTHORIZATIONFAILED] Acting as another user is not allowed");
-  co_return co_await check_credentials(c, authcid, decoded->substr(second + 1));
+  co_return co_await check_credentials(c, plain->authcid, plain->password);
 }
 
 awaitable<std::optional<std::string>> Session::sasl_response(const Command& c,
@@ -133,7 +115,8 @@ awaitable<std::optional<std::string>> Session::sasl_response(const Command& c,
   std::optional<std::string> decoded;
   if (response == "*")
     why = "Authentication cancelled";
-  else if (decoded = response == "=" ? std::optional<std::string>("") : base64_decode(response);
+  else if (decoded =
+               response == "=" ? std::optional<std::string>("") : net::base64_decode(response);
            !decoded)
     why = "Response is not base64";
   if (decoded) co_return decoded;

@@ -5,10 +5,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "crypto/random.hpp"
 #include "delivery_metrics.hpp"
 #include "pipeline.hpp"
 #include "recipient.hpp"
+#include "smtp/server.hpp"
 
 namespace tessera::smtpin {
 namespace {
@@ -27,13 +27,6 @@ v1::Outcome outcome_of(const smtp::Reply& reply) {
   out.set_enhanced(reply.enhanced);
   out.set_text(reply.text);
   return out;
-}
-
-std::string delivery_id() {
-  std::string id;
-  for (char c : crypto::random_token(14))
-    id.push_back("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[static_cast<unsigned char>(c) % 36]);
-  return id.substr(0, 14);
 }
 
 // What Received and the pipeline need to know of where the message came from.
@@ -60,7 +53,7 @@ awaitable<v1::DeliverReply> run(const Settings& settings, const v1::Envelope& en
              : envelope.ret() == "HDRS" ? smtp::DsnReturn::headers
                                         : smtp::DsnReturn::unspecified;
   Delivery delivery;
-  delivery.id = delivery_id();
+  delivery.id = smtp::new_transaction_id();
   delivery.session = &session;
   delivery.mail = &mail;
   delivery.body = &body;
@@ -117,7 +110,7 @@ grpc::Status InboundService::Deliver(grpc::ServerContext*,
   const v1::Envelope envelope = request.envelope();
   if (envelope.recipients_size() == 0) return invalid("a delivery needs a recipient");
   if (envelope.declared_size() > settings_.mx.max_message) {
-    reply->set_id(delivery_id());
+    reply->set_id(smtp::new_transaction_id());
     for (int i = 0; i < envelope.recipients_size(); ++i)
       *reply->add_outcomes() = outcome_of({552, "5.3.4", "Message size exceeds fixed limit"});
     return grpc::Status::OK;
