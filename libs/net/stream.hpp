@@ -1,6 +1,8 @@
-// Stream: one accepted TCP connection, plain or TLS, upgradable once from plain to TLS
-// (STARTTLS: RFC 3207, RFC 9051 §6.2.1, RFC 2595). Protocol code reads and writes through it
-// without caring which; LineReader adds buffering, limits and deadlines on top.
+// Stream: one TCP connection, accepted or connected, plain or TLS, upgradable once from plain
+// to TLS (STARTTLS: RFC 3207, RFC 9051 §6.2.1, RFC 2595). Protocol code reads and writes through
+// it without caring which; LineReader adds buffering, limits and deadlines on top. Servers get
+// theirs from the Listener and call handshake(); clients (the relay's SMTP client, test tools)
+// call connect() and client_handshake().
 //
 // A Stream is a move-only handle: its socket lives on the heap so that the Listener can close a
 // lingering session during drain (close_handle()) wherever the Stream has been moved to.
@@ -101,6 +103,11 @@ class Stream {
   Stream(Stream&&) noexcept = default;
   Stream& operator=(Stream&&) noexcept = default;
 
+  // Connects to `endpoint` on the calling coroutine's executor, within `timeout`, with
+  // TCP_NODELAY (pipelined commands go out at once). Errors: net.timeout, net.io (refused,
+  // unreachable), both naming the endpoint.
+  static awaitable<Result<Stream>> connect(tcp::endpoint endpoint, Clock::duration timeout);
+
   executor_type get_executor() const { return core_->socket.get_executor(); }
 
   // Reads at least one byte into `buffer`: completes with (error_code, bytes).
@@ -145,6 +152,16 @@ class Stream {
   // RFC 3207 §4.2). Errors: net.timeout, net.tls (the stream is closed then).
   awaitable<Status> handshake(std::shared_ptr<asio::ssl::context> context, Clock::duration timeout);
 
+  // Client-side TLS handshake (once, like handshake()), TLS 1.2 minimum. `server_name` goes out
+  // as SNI (RFC 6066 §3; not for an IP literal, which SNI does not carry). With `verify`, the
+  // server's chain must verify against the context's trust store and its certificate must
+  // match `server_name` (RFC 6125 host name check, no partial wildcards); without it any
+  // certificate is taken (opportunistic STARTTLS, RFC 7435: encryption without authentication
+  // beats plaintext, and most MX certificates would not verify). Errors: net.timeout, net.tls
+  // (with the verification failure in the message); the stream is closed then.
+  awaitable<Status> client_handshake(std::shared_ptr<asio::ssl::context> context,
+                                     std::string server_name, bool verify, Clock::duration timeout);
+
   // Ends the connection politely: TLS close_notify (waiting at most `timeout` for the peer's),
   // then close(). Plain streams just close.
   awaitable<void> shutdown(Clock::duration timeout);
@@ -167,6 +184,8 @@ class Stream {
   // for a plain stream.
   std::string tls_protocol() const;
   std::string tls_cipher() const;
+  // The SNI host name: the one the client asked for (server side) or sent (client side).
+  std::string tls_server_name() const;
 
   // The endpoints of the TCP connection, as seen when the Stream was made (they stay
   // available for logging after the peer has gone). Behind a proxy, remote is the proxy.
@@ -177,7 +196,16 @@ class Stream {
   tcp::socket& socket() { return core_->socket; }
 
  private:
+  // The handshake both sides share, with its deadline; closes the stream on failure.
+  static awaitable<Status> run_handshake(std::shared_ptr<detail::StreamCore> core,
+                                         asio::ssl::stream_base::handshake_type type,
+                                         Clock::duration timeout);
+
   std::shared_ptr<detail::StreamCore> core_;
 };
+
+// A context for client_handshake(): TLS 1.2 minimum, no compression or renegotiation, and the
+// system's default trust store (used only by handshakes that verify). Error: net.tls_config.
+Result<std::shared_ptr<asio::ssl::context>> make_client_context();
 
 }  // namespace tessera::net

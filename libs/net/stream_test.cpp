@@ -130,6 +130,135 @@ TEST_CASE("Stream TLS handshake has a deadline and reports failures") {
   }
 }
 
+// What the TLS server side of a client handshake test saw.
+struct ServerSeen {
+  bool done = false;
+  std::string handshake;  // "ok" or the error code
+  std::string sni;
+};
+
+// Accepts one connection, does the server handshake and echoes one line.
+awaitable<void> echo_tls_server(tcp::acceptor& acceptor,
+                                std::shared_ptr<asio::ssl::context> context,
+                                std::shared_ptr<ServerSeen> seen) {
+  auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
+  if (!ec) {
+    Stream stream(std::move(socket));
+    Status handshake = co_await stream.handshake(context, 5s);
+    seen->handshake = handshake ? "ok" : handshake.error().code;
+    seen->sni = stream.tls_server_name();
+    if (handshake) {
+      LineReader reader(stream, {.max_line_bytes = 1024, .read_timeout = 5s});
+      auto line = co_await reader.read_line();
+      if (line) co_await write_all(stream, "echo " + *line + "\r\n");
+    }
+    co_await stream.shutdown(1s);
+  }
+  seen->done = true;
+}
+
+TEST_CASE("Stream connects and does the client side of TLS: SNI, verification, host name check") {
+  testing::TempDir dir;
+  auto server_context = test_context(dir);
+  struct Case {
+    const char* name;
+    std::string server_name;
+    bool verify;
+    bool trust;        // the client trusts the self-signed certificate
+    std::string want;  // "ok" or the client's error code
+    std::string want_in_message;
+    std::string want_sni;
+  };
+  const std::vector<Case> cases = {
+      {"opportunistic, untrusted", "localhost", false, false, "ok", "", "localhost"},
+      {"verified", "localhost", true, true, "ok", "", "localhost"},
+      {"verified, absolute name", "localhost.", true, true, "ok", "", "localhost"},
+      {"untrusted", "localhost", true, false, std::string(errc::tls), "self-signed", "localhost"},
+      {"wrong name", "mx.example.org", true, true, std::string(errc::tls), "mismatch",
+       "mx.example.org"},
+      {"IP literal: no SNI, no match", "127.0.0.1", true, true, std::string(errc::tls), "mismatch",
+       ""},
+      {"IP literal, opportunistic", "127.0.0.1", false, false, "ok", "", ""},
+  };
+  for (const Case& c : cases) {
+    auto client_context = make_client_context();
+    REQUIRE(client_context.has_value());
+    if (c.trust) {
+      error_code ec;
+      (*client_context)->load_verify_file(dir.file("cert.pem"), ec);
+      REQUIRE_FALSE(ec);
+    }
+    run_coro([&]() -> awaitable<void> {
+      auto executor = co_await asio::this_coro::executor;
+      tcp::acceptor acceptor(executor, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+      auto seen = std::make_shared<ServerSeen>();
+      asio::co_spawn(executor, echo_tls_server(acceptor, server_context, seen), asio::detached);
+      auto stream = co_await Stream::connect(acceptor.local_endpoint(), 5s);
+      REQUIRE(stream.has_value());
+      Status handshake =
+          co_await stream->client_handshake(*client_context, c.server_name, c.verify, 5s);
+      const std::string got = handshake ? "ok" : handshake.error().code;
+      INFO(c.name << ": got " << got << " ("
+                  << (handshake ? std::string() : handshake.error().message) << ") want "
+                  << c.want);
+      CHECK(got == c.want);
+      if (!handshake) {
+        CHECK(handshake.error().message.find(c.want_in_message) != std::string::npos);
+        CHECK_FALSE(stream->is_open());
+      } else {
+        CHECK(stream->is_tls());
+        CHECK((stream->tls_protocol() == "TLSv1.3" || stream->tls_protocol() == "TLSv1.2"));
+        CHECK(stream->tls_server_name() == c.want_sni);
+        co_await write_all(*stream, "hello\r\n");
+        LineReader reader(*stream, {.max_line_bytes = 1024, .read_timeout = 5s});
+        auto echo = co_await reader.read_line();
+        CHECK((echo && *echo == "echo hello"));
+      }
+      const bool done = co_await testing::wait_until([&] { return seen->done; }, 5000ms);
+      CHECK(done);
+      if (handshake) {
+        CHECK(seen->handshake == "ok");
+        CHECK(seen->sni == c.want_sni);
+      }
+    });
+  }
+}
+
+TEST_CASE("Stream connect reports a refused connection with its endpoint") {
+  run_coro([&]() -> awaitable<void> {
+    auto executor = co_await asio::this_coro::executor;
+    tcp::endpoint closed;
+    {
+      tcp::acceptor acceptor(executor, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+      closed = acceptor.local_endpoint();
+    }
+    auto stream = co_await Stream::connect(closed, 5s);
+    REQUIRE_FALSE(stream.has_value());
+    CHECK(stream.error().code == errc::io);
+    CHECK(stream.error().message.find(endpoint_string(closed)) != std::string::npos);
+  });
+}
+
+TEST_CASE("make_client_context: TLS 1.2 minimum, and a second handshake is refused") {
+  auto context = make_client_context();
+  REQUIRE(context.has_value());
+  CHECK(SSL_CTX_get_min_proto_version((*context)->native_handle()) == TLS1_2_VERSION);
+  run_coro([&]() -> awaitable<void> {
+    auto [server, client] = co_await testing::socket_pair();
+    Stream stream(std::move(client));
+    stream.close();
+    Status first = co_await stream.client_handshake(*context, "localhost", false, 1s);
+    CHECK_FALSE(first.has_value());  // closed socket: the handshake fails
+    Status second = co_await stream.client_handshake(*context, "localhost", false, 1s);
+    REQUIRE_FALSE(second.has_value());
+    CHECK(second.error().message == "TLS is already active");
+    Stream other(std::move(server));
+    Status nameless = co_await other.client_handshake(*context, "", true, 1s);
+    REQUIRE_FALSE(nameless.has_value());
+    CHECK(nameless.error().code == errc::tls);
+  });
+}
+
 TEST_CASE("Stream close_handle closes from outside and is harmless after the stream is gone") {
   run_coro([&]() -> awaitable<void> {
     auto [server, client] = co_await testing::socket_pair();
