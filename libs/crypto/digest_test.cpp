@@ -11,3 +11,10 @@ TEST_CASE("sha256 matches the FIPS 180-2 test vectors") {
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK(crypto::sha256("abc").size() == 32);
 }
+
+TEST_CASE("Sha256 in pieces equals the one-shot digest") {
+  crypto::Sha256 digest;
+  digest.update("hello ");
+  digest.update("world");
+  CHECK(digest.finish() == crypto::sha256("hello world"));
+}

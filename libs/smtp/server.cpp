@@ -131,7 +131,8 @@ awaitable<Session::Next> Session::hello(const CommandLine& command) {
   text += "\nPIPELINING\nSIZE " + std::to_string(settings_.max_message);
   if (settings_.tls && !connection_.stream.is_tls()) text += "\nSTARTTLS";
   text += "\n8BITMIME\nSMTPUTF8\nCHUNKING\nENHANCEDSTATUSCODES\nDSN";
-  if (const auto mechanisms = handler_.auth_mechanisms(info_); !mechanisms.empty()) {
+  if (const auto mechanisms = handler_.auth_mechanisms(info_);
+      !mechanisms.empty() && (!settings_.auth_needs_tls || info_.tls)) {
     text += "\nAUTH";  // RFC 4954 §3
     for (const auto& m : mechanisms)
       text += " " + m;

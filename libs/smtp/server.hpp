@@ -45,6 +45,8 @@ struct ServerSettings {
   std::shared_ptr<net::TlsContext> tls;  // null: no STARTTLS
   // MAIL only after AUTH (submission, RFC 6409 §4.1): 530 5.7.0 before.
   bool require_auth = false;
+  // AUTH only under TLS (RFC 8314 §3): not advertised before, 538 5.7.11 if tried (RFC 4954 §6).
+  bool auth_needs_tls = false;
   std::string spool_directory = "/tmp";
   std::size_t spool_memory = std::size_t{1} << 20;
 };

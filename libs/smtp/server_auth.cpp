@@ -39,6 +39,8 @@ awaitable<Session::Next> Session::auth(const CommandLine& command) {
   const auto offered = handler_.auth_mechanisms(info_);
   if (offered.empty() || !info_.esmtp)
     co_return reply(replies::bad_sequence("Error: authentication not enabled"));
+  if (settings_.auth_needs_tls && !info_.tls)
+    co_return reply({538, "5.7.11", "Encryption required for requested authentication mechanism"});
   if (!info_.authenticated.empty())
     co_return reply(replies::bad_sequence("Error: already authenticated"));
   if (in_transaction())

@@ -27,6 +27,11 @@ class Session {
     info_.dialect = settings.dialect;
     info_.client = connection_.client;
     info_.session_id = new_id();
+    if (connection_.stream.is_tls()) {  // implicit TLS (submissions, RFC 8314 §3.3)
+      info_.tls = true;
+      info_.tls_protocol = connection_.stream.tls_protocol();
+      info_.tls_cipher = connection_.stream.tls_cipher();
+    }
   }
 
   awaitable<metrics::ConnectionResult> run();

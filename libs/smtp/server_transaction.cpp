@@ -11,8 +11,11 @@ awaitable<Session::Next> Session::mail(const CommandLine& command) {
     co_return reply(
         replies::bad_sequence(lmtp() ? "Error: send LHLO first" : "Error: send HELO/EHLO first"));
   if (in_transaction()) co_return reply(replies::bad_sequence("Error: nested MAIL"));
-  if (settings_.require_auth && info_.authenticated.empty())
-    co_return reply({530, "5.7.0", "Authentication required"});
+  if (settings_.require_auth && info_.authenticated.empty()) {
+    co_return reply(settings_.auth_needs_tls && !info_.tls
+                        ? Reply{530, "5.7.0", "Must issue a STARTTLS command first"}
+                        : Reply{530, "5.7.0", "Authentication required"});
+  }
   auto parsed = parse_mail(command.args, extensions());
   if (!parsed) co_return reply(reply_of(parsed.error()));
   auto answer = co_await handler_.mail(info_, *parsed);

@@ -6,8 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "delivery_metrics.hpp"
+#include "directory/recipient.hpp"
 #include "pipeline.hpp"
-#include "recipient.hpp"
 #include "smtp/server.hpp"
 
 namespace tessera::smtpin {
@@ -78,7 +78,8 @@ awaitable<v1::DeliverReply> run(const Settings& settings, const v1::Envelope& en
     rcpt.notify = given.notify();
     rcpt.orcpt_type = given.orcpt_type();
     rcpt.orcpt = given.orcpt();
-    auto lookup = co_await look_up(settings, rcpt, body.size());
+    auto lookup =
+        co_await directory::look_up(*settings.store->directory, settings.lookup, rcpt, body.size());
     count_rcpt("inbound", lookup.reply);
     if (!lookup.recipient) {
       outcomes[static_cast<std::size_t>(i)] = lookup.reply;

@@ -24,7 +24,8 @@ awaitable<smtp::Reply> InboundHandler::mail(const smtp::SessionInfo&, const smtp
 awaitable<smtp::Reply> InboundHandler::rcpt(const smtp::SessionInfo& session,
                                             const smtp::Transaction& transaction,
                                             const smtp::RcptTo& rcpt) {
-  auto lookup = co_await look_up(settings_, rcpt, transaction.mail.size.value_or(0));
+  auto lookup = co_await directory::look_up(*settings_.store->directory, settings_.lookup, rcpt,
+                                            transaction.mail.size.value_or(0));
   count_rcpt(listener_of(session), lookup.reply);
   if (lookup.recipient) {
     recipients_.push_back(std::move(*lookup.recipient));

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "recipient.hpp"
+#include "directory/recipient.hpp"
 #include "settings.hpp"
 #include "smtp/server.hpp"
 
@@ -25,7 +25,8 @@ class InboundHandler final : public smtp::Handler {
 
  private:
   const Settings& settings_;
-  std::vector<Recipient> recipients_;  // parallel to the transaction's accepted recipients
+  std::vector<directory::Recipient>
+      recipients_;  // parallel to the transaction's accepted recipients
 };
 
 }  // namespace tessera::smtpin

@@ -7,7 +7,7 @@
 
 #include "rpc/client.hpp"
 #include "rpc/status.hpp"
-#include "trace.hpp"
+#include "smtp/trace.hpp"
 
 namespace tessera::smtpin {
 namespace {
@@ -17,7 +17,7 @@ namespace v1 = store::v1;
 constexpr std::size_t kChunk = 1 << 20;  // the store's largest chunk
 constexpr int kStoreAttempts = 3;
 
-bool open(const Recipient& r) {
+bool open(const directory::Recipient& r) {
   return r.outcome.code == 0;
 }
 
@@ -29,7 +29,7 @@ void close_all(Delivery& d, const smtp::Reply& reply) {
 // RFC 5321 §6.3: too many Received fields is a loop somewhere; a Delivered-To naming the
 // recipient means this copy has been delivered to it before (a forwarding loop, SEC-10).
 awaitable<void> check_loops(const Settings& settings, Delivery& d) {
-  const auto seen = scan_trace(d.body->head());
+  const auto seen = smtp::scan_trace(d.body->head());
   if (seen.received > settings.max_hops) {
     close_all(d, {554, "5.4.6", "Too many hops (" + std::to_string(seen.received) + ")"});
     co_return;
@@ -50,11 +50,12 @@ awaitable<void> check_loops(const Settings& settings, Delivery& d) {
 // receives it (naming one recipient in a copy others also get would tell them of a Bcc), and
 // our Received, with "for" only for a single recipient for the same reason.
 std::string trace_prefix(const Settings& settings, const Delivery& d,
-                         const std::vector<const Recipient*>& open_recipients, bool one_account) {
-  std::string prefix = return_path_field(d.mail->path);
-  if (one_account) prefix += delivered_to_field(open_recipients.front()->login);
+                         const std::vector<const directory::Recipient*>& open_recipients,
+                         bool one_account) {
+  std::string prefix = smtp::return_path_field(d.mail->path);
+  if (one_account) prefix += smtp::delivered_to_field(open_recipients.front()->login);
   const auto& engine = d.session->dialect == smtp::Dialect::lmtp ? settings.lmtp : settings.mx;
-  prefix += received_field(
+  prefix += smtp::received_field(
       *d.session, *d.mail,
       {.hostname = engine.hostname,
        .id = d.id,
@@ -107,7 +108,7 @@ bool retryable(const Error& error) {
 
 awaitable<void> deliver_to_store(const Settings& settings, Delivery& d) {
   for (int attempt = 0; attempt < kStoreAttempts;) {
-    std::vector<const Recipient*> open_recipients;
+    std::vector<const directory::Recipient*> open_recipients;
     std::vector<std::uint64_t> accounts;  // one placement per account: one copy each
     for (const auto& r : d.recipients) {
       if (!open(r)) continue;

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "base/asio.hpp"
-#include "recipient.hpp"
+#include "directory/recipient.hpp"
 #include "settings.hpp"
 #include "smtp/server.hpp"
 #include "smtp/spool.hpp"
@@ -23,9 +23,9 @@ namespace tessera::smtpin {
 struct Delivery {
   std::string id;  // the transaction id: "queued as", Received "id", idempotency key
   const smtp::SessionInfo* session = nullptr;
-  const smtp::MailFrom* mail = nullptr;  // reverse-path and DSN parameters (RET, ENVID)
-  const smtp::Spool* body = nullptr;     // the message as received
-  std::vector<Recipient> recipients;     // with NOTIFY/ORCPT; outcome.code 0 = still open
+  const smtp::MailFrom* mail = nullptr;          // reverse-path and DSN parameters (RET, ENVID)
+  const smtp::Spool* body = nullptr;             // the message as received
+  std::vector<directory::Recipient> recipients;  // with NOTIFY/ORCPT; outcome.code 0 = still open
   std::int64_t arrival_unix_ms = 0;
   // The store's idempotency key: "smtp-in:<id>" for SMTP, the caller's for Inbound.Deliver.
   std::string idempotency_key;

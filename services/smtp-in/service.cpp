@@ -122,7 +122,8 @@ Status setup(service::Runtime& runtime) {
   static StoreClient store(config.get_string("store.address"));
   settings.store = &store;
   settings.store_timeout = config.get_duration("store.timeout");
-  settings.postmaster = config.get_string("postmaster");
+  settings.lookup = {.timeout = settings.store_timeout,
+                     .postmaster = config.get_string("postmaster")};
   settings.max_hops = static_cast<int>(config.get_int("limits.max_hops"));
   smtp::ServerSettings engine;
   engine.hostname =

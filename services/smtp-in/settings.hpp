@@ -5,6 +5,7 @@
 #include <chrono>
 #include <string>
 
+#include "directory/recipient.hpp"
 #include "smtp/server.hpp"
 #include "store_client.hpp"
 
@@ -15,9 +16,8 @@ struct Settings {
   smtp::ServerSettings lmtp;  // listen.lmtp (RFC 2033)
   StoreClient* store = nullptr;
   std::chrono::milliseconds store_timeout{10000};
-  // Where <postmaster> and postmaster@<any hosted domain> go when the domain has no such
-  // address itself (RFC 5321 §4.5.1); empty: only what the store resolves.
-  std::string postmaster;
+  // RCPT through the store: its deadline and the postmaster account (RFC 5321 §4.5.1).
+  directory::LookupOptions lookup;
   // Received fields beyond this mean a loop (RFC 5321 §6.3: "at least 100").
   int max_hops = 100;
 };

@@ -1,14 +1,12 @@
-#include "trace.hpp"
+#include "smtp/trace.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "recipient.hpp"
-
-namespace tessera::smtpin {
+namespace tessera::smtp {
 namespace {
 
-smtp::SessionInfo session(bool esmtp, bool tls) {
-  smtp::SessionInfo s;
+SessionInfo session(bool esmtp, bool tls) {
+  SessionInfo s;
   s.client = tcp::endpoint(asio::ip::make_address("192.0.2.7"), 4711);
   s.helo = "client.example";
   s.esmtp = esmtp;
@@ -27,12 +25,12 @@ TEST_CASE("with protocol names follow RFC 3848 and RFC 6531") {
   CHECK(with_protocol(session(true, false), true, true) == "UTF8SMTPA");
   CHECK(with_protocol(session(false, true), false, false) == "ESMTPS");
   auto lmtp = session(true, false);
-  lmtp.dialect = smtp::Dialect::lmtp;
+  lmtp.dialect = Dialect::lmtp;
   CHECK(with_protocol(lmtp, false, false) == "LMTP");
 }
 
 TEST_CASE("Received names the client, us, the TLS, the id and the one recipient") {
-  smtp::MailFrom mail;
+  MailFrom mail;
   const auto field = received_field(session(true, true), mail,
                                     {.hostname = "mx.example.test",
                                      .id = "ABC123",
@@ -44,7 +42,7 @@ TEST_CASE("Received names the client, us, the TLS, the id and the one recipient"
         "\tby mx.example.test (Tessera) with ESMTPS id ABC123\r\n"
         "\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)\r\n"
         "\tfor <ann@example.test>; Tue, 01 Dec 2026 09:30:00 +0000\r\n");
-  smtp::Path null_path;
+  Path null_path;
   CHECK(return_path_field(null_path) == "Return-Path: <>\r\n");
 }
 
@@ -56,11 +54,5 @@ TEST_CASE("scan_trace counts Received fields and collects Delivered-To in the he
   CHECK(seen.delivered_to == std::vector<std::string>{"ann@example.test"});
 }
 
-TEST_CASE("IDNA2008 A-labels for SMTPUTF8 domains") {
-  CHECK(*to_a_label("bücher.example") == "xn--bcher-kva.example");
-  CHECK(*to_a_label("Example.ORG") == "example.org");
-  CHECK(!to_a_label("xn--zz-.example"));
-}
-
 }  // namespace
-}  // namespace tessera::smtpin
+}  // namespace tessera::smtp

@@ -1,10 +1,10 @@
-#include "trace.hpp"
+#include "smtp/trace.hpp"
 
 #include <ctime>
 
 #include "base/ascii.hpp"
 
-namespace tessera::smtpin {
+namespace tessera::smtp {
 namespace {
 
 std::string lower(std::string_view s) {
@@ -34,8 +34,8 @@ std::string address_literal(const tcp::endpoint& endpoint) {
 
 }  // namespace
 
-std::string with_protocol(const smtp::SessionInfo& session, bool utf8, bool authenticated) {
-  const bool lmtp = session.dialect == smtp::Dialect::lmtp;
+std::string with_protocol(const SessionInfo& session, bool utf8, bool authenticated) {
+  const bool lmtp = session.dialect == Dialect::lmtp;
   std::string out;
   if (utf8) {
     out = lmtp ? "UTF8LMTP" : "UTF8SMTP";  // RFC 6531 §3.7.3: under SMTPUTF8 no "E"
@@ -60,7 +60,7 @@ std::string rfc5322_date(std::int64_t unix_ms) {
   return std::string(buffer, n);
 }
 
-std::string received_field(const smtp::SessionInfo& session, const smtp::MailFrom& mail,
+std::string received_field(const SessionInfo& session, const MailFrom& mail,
                            const ReceivedFields& fields) {
   std::string out = "Received: from ";
   out += session.helo.empty() ? "unknown" : session.helo;
@@ -80,7 +80,7 @@ std::string received_field(const smtp::SessionInfo& session, const smtp::MailFro
   return out;
 }
 
-std::string return_path_field(const smtp::Path& reverse_path) {
+std::string return_path_field(const Path& reverse_path) {
   return "Return-Path: <" + reverse_path.text() + ">\r\n";
 }
 
@@ -107,4 +107,4 @@ TraceSeen scan_trace(std::string_view message) {
   return seen;
 }
 
-}  // namespace tessera::smtpin
+}  // namespace tessera::smtp

@@ -1,5 +1,5 @@
-// Trace fields (RFC 5321 §4.4): what smtp-in puts in front of every message it delivers, and
-// what it reads back from a message's header to find loops (§6.3).
+// Trace fields (RFC 5321 §4.4): what smtp-in puts in front of every message it delivers and the
+// relay in front of what it sends out, and what they read back from a header to find loops (§6.3).
 #pragma once
 
 #include <cstdint>
@@ -10,11 +10,11 @@
 #include "smtp/command.hpp"
 #include "smtp/server.hpp"
 
-namespace tessera::smtpin {
+namespace tessera::smtp {
 
 // The "with" protocol of Received (RFC 3848 §2, RFC 6531 §3.7.3): SMTP after HELO, ESMTP after
 // EHLO, LMTP; "S" with TLS, "A" once authenticated; UTF8SMTP / UTF8LMTP under SMTPUTF8.
-std::string with_protocol(const smtp::SessionInfo& session, bool utf8, bool authenticated);
+std::string with_protocol(const SessionInfo& session, bool utf8, bool authenticated);
 
 // RFC 5322 §3.3 date-time in UTC: "Tue, 01 Dec 2026 09:30:00 +0000".
 std::string rfc5322_date(std::int64_t unix_ms);
@@ -30,10 +30,10 @@ struct ReceivedFields {
 
 // "Received: from helo ([192.0.2.1])\r\n\tby mx (Tessera) with ESMTPS id X\r\n\t(using ...)\r\n
 // \tfor <a@b>; date\r\n". The client's address as an address literal (§4.1.3).
-std::string received_field(const smtp::SessionInfo& session, const smtp::MailFrom& mail,
+std::string received_field(const SessionInfo& session, const MailFrom& mail,
                            const ReceivedFields& fields);
 // "Return-Path: <a@b>\r\n" (§4.4: the reverse-path; "<>" for a bounce).
-std::string return_path_field(const smtp::Path& reverse_path);
+std::string return_path_field(const Path& reverse_path);
 std::string delivered_to_field(std::string_view address);
 
 // What the message's own header says about where it has been.
@@ -44,4 +44,4 @@ struct TraceSeen {
 // Scans the header block at the start of `message` (up to its empty line, or all of `message`).
 TraceSeen scan_trace(std::string_view message);
 
-}  // namespace tessera::smtpin
+}  // namespace tessera::smtp

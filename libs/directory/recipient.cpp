@@ -1,11 +1,11 @@
-#include "recipient.hpp"
+#include "directory/recipient.hpp"
 
 #include <idn2.h>
 
 #include "rpc/client.hpp"
 #include "rpc/status.hpp"
 
-namespace tessera::smtpin {
+namespace tessera::directory {
 namespace {
 
 namespace v1 = store::v1;
@@ -25,29 +25,37 @@ smtp::Reply unknown_user(const std::string& address) {
   return {550, "5.1.1", "<" + address + ">: Recipient address rejected: User unknown"};
 }
 
+// Not hosted here: smtp-in refuses it, the relay sends it out.
+Lookup relay_denied(const smtp::Mailbox& mailbox) {
+  return Lookup{{554, "5.7.1", "<" + mailbox.text() + ">: Relay access denied"}, std::nullopt,
+                true};
+}
+
 smtp::Reply store_trouble() {
   return smtp::replies::temporary_failure("Temporary lookup failure, try again later");
 }
 
-awaitable<Result<v1::ResolveRecipientReply>> resolve(const Settings& settings,
+awaitable<Result<v1::ResolveRecipientReply>> resolve(v1::Directory::Stub& directory,
+                                                     const LookupOptions& options,
                                                      const std::string& address) {
   v1::ResolveRecipientRequest request;
   request.set_address(address);
-  co_return co_await rpc::unary(settings.store->directory->async(),
-                                &v1::Directory::Stub::async::ResolveRecipient, std::move(request),
-                                {.timeout = settings.store_timeout, .wait_for_ready = true});
+  co_return co_await rpc::unary(directory.async(), &v1::Directory::Stub::async::ResolveRecipient,
+                                std::move(request),
+                                {.timeout = options.timeout, .wait_for_ready = true});
 }
 
 // IN-04: refuse at RCPT what cannot fit even after Trash is emptied (the store empties it when
 // a delivery needs the room, ST-10).
-awaitable<std::optional<smtp::Reply>> check_quota(const Settings& settings,
+awaitable<std::optional<smtp::Reply>> check_quota(v1::Directory::Stub& directory,
+                                                  const LookupOptions& options,
                                                   std::uint64_t account_id,
                                                   std::uint64_t size_hint) {
   v1::GetQuotaRequest request;
   request.set_account_id(account_id);
-  auto quota = co_await rpc::unary(settings.store->directory->async(),
-                                   &v1::Directory::Stub::async::GetQuota, std::move(request),
-                                   {.timeout = settings.store_timeout, .wait_for_ready = true});
+  auto quota = co_await rpc::unary(directory.async(), &v1::Directory::Stub::async::GetQuota,
+                                   std::move(request),
+                                   {.timeout = options.timeout, .wait_for_ready = true});
   if (!quota) co_return store_trouble();
   const auto limit = quota->limit_bytes();
   if (limit == 0) co_return std::nullopt;
@@ -68,25 +76,23 @@ std::optional<std::string> to_a_label(const std::string& domain) {
   return ascii;
 }
 
-awaitable<Lookup> look_up(const Settings& settings, const smtp::RcptTo& rcpt,
-                          std::uint64_t size_hint) {
+awaitable<Lookup> look_up(v1::Directory::Stub& directory, const LookupOptions& options,
+                          const smtp::RcptTo& rcpt, std::uint64_t size_hint) {
   const auto& mailbox = *rcpt.path.mailbox;
   std::string address;
   if (rcpt.postmaster) {
-    if (settings.postmaster.empty()) co_return Lookup{unknown_user("postmaster"), std::nullopt};
-    address = settings.postmaster;
+    if (options.postmaster.empty()) co_return Lookup{unknown_user("postmaster"), std::nullopt};
+    address = options.postmaster;
   } else {
     // An address literal names a host, not a hosted domain: we are no relay for it.
     auto domain = mailbox.domain.starts_with('[') ? std::nullopt : to_a_label(mailbox.domain);
-    if (!domain)
-      co_return Lookup{{554, "5.7.1", "<" + mailbox.text() + ">: Relay access denied"},
-                       std::nullopt};
+    if (!domain) co_return relay_denied(mailbox);
     address = mailbox.local + "@" + *domain;
   }
-  auto resolved = co_await resolve(settings, address);
+  auto resolved = co_await resolve(directory, options, address);
   if (resolved && resolved->match() == v1::RECIPIENT_MATCH_UNKNOWN_USER &&
-      iequals(mailbox.local, "postmaster") && !settings.postmaster.empty()) {
-    resolved = co_await resolve(settings, settings.postmaster);  // RFC 5321 §4.5.1
+      iequals(mailbox.local, "postmaster") && !options.postmaster.empty()) {
+    resolved = co_await resolve(directory, options, options.postmaster);  // RFC 5321 §4.5.1
   }
   if (!resolved) {
     const auto code = rpc::status_code(resolved.error());
@@ -102,12 +108,11 @@ awaitable<Lookup> look_up(const Settings& settings, const smtp::RcptTo& rcpt,
     case v1::RECIPIENT_MATCH_SUBADDRESS:
       break;
     case v1::RECIPIENT_MATCH_FOREIGN_DOMAIN:
-      co_return Lookup{{554, "5.7.1", "<" + mailbox.text() + ">: Relay access denied"},
-                       std::nullopt};
+      co_return relay_denied(mailbox);
     default:
       co_return Lookup{unknown_user(mailbox.text()), std::nullopt};
   }
-  if (auto full = co_await check_quota(settings, resolved->account_id(), size_hint))
+  if (auto full = co_await check_quota(directory, options, resolved->account_id(), size_hint))
     co_return Lookup{*full, std::nullopt};
   Recipient recipient;
   recipient.rcpt = rcpt;
@@ -117,4 +122,4 @@ awaitable<Lookup> look_up(const Settings& settings, const smtp::RcptTo& rcpt,
   co_return Lookup{{250, "2.1.5", "Ok"}, std::move(recipient)};
 }
 
-}  // namespace tessera::smtpin
+}  // namespace tessera::directory
