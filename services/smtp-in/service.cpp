@@ -4,24 +4,18 @@
 #include <thread>
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include "inbound_grpc.hpp"
 #include "inbound_handler.hpp"
 #include "rpc/server.hpp"
 #include "settings.hpp"
+#include "smtp/server_config.hpp"
 
 namespace tessera::smtpin {
 namespace {
 
 // RFC 5321 §3.8: a server that must refuse a session says 421 and closes.
 constexpr const char* kBusyReply = "421 4.7.0 Error: too many connections, try again later\r\n";
-
-std::string system_hostname() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
-}
 
 awaitable<metrics::ConnectionResult> serve_inbound(net::Connection connection,
                                                    const Settings& settings,
@@ -81,36 +75,16 @@ config::Schema schema() {
       .add_endpoint("grpc.listen", "",
                     "gRPC endpoint of Inbound.Deliver (the same pipeline for the relay and the "
                     "poller); empty = off")
-      .add_string("hostname", "",
-                  "name in the greeting and in Received fields; empty = the system host name")
-      .add_size("limits.max_message", "50MiB",
-                "largest message accepted (IN-03; SIZE, 552 5.3.4 beyond)")
-      .add_integer("limits.max_recipients", 1000, 100, 100000,
-                   "recipients of one message (452 4.5.3 beyond; RFC 5321 asks for at least 100)")
-      .add_size("limits.max_line", "4KiB", "longest command line (500 5.5.2 beyond)")
-      .add_integer("limits.max_errors", 20, 1, 10000,
-                   "error replies before the session ends with 421 (guessing addresses); from "
-                   "half of it on each error reply waits a second")
-      .add_integer("limits.commands_without_mail", 50, 1, 100000,
-                   "commands other than MAIL, RCPT, DATA and BDAT before a MAIL (421 beyond)")
       .add_integer("limits.max_hops", 100, 1, 10000,
                    "Received fields a message may carry before it is refused as a loop (554 "
                    "5.4.6; RFC 5321 §6.3)")
-      .add_duration("timeouts.command", "5m",
-                    "wait for the next command (RFC 5321 §4.5.3.2.7), then 421")
-      .add_duration("timeouts.data", "5m", "wait for the next bytes of DATA or BDAT")
-      .add_string("spool.path", "/tmp",
-                  "directory for messages being received beyond spool.memory (unnamed files, "
-                  "gone when the transaction ends)")
-      .add_size(
-          "spool.memory", "1MiB",
-          "bytes of a message being received kept in memory before the rest goes to spool.path")
       .add_string("postmaster", "",
                   "account that receives <postmaster> and postmaster@ of every hosted domain "
                   "without its own (RFC 5321 §4.5.1); empty = none")
       .add_string("store.address", "127.0.0.1:17001", "gRPC address of the store (host:port)")
       .add_duration("store.timeout", "30s",
                     "deadline of one call to the store (waiting for it to come back included)");
+  smtp::add_server_keys(s);
   service::add_protocol_keys(s);
   return s;
 }
@@ -125,21 +99,7 @@ Status setup(service::Runtime& runtime) {
   settings.lookup = {.timeout = settings.store_timeout,
                      .postmaster = config.get_string("postmaster")};
   settings.max_hops = static_cast<int>(config.get_int("limits.max_hops"));
-  smtp::ServerSettings engine;
-  engine.hostname =
-      config.get_string("hostname").empty() ? system_hostname() : config.get_string("hostname");
-  engine.max_message = config.get_size("limits.max_message");
-  engine.max_recipients = static_cast<std::size_t>(config.get_int("limits.max_recipients"));
-  engine.max_line = config.get_size("limits.max_line");
-  engine.max_errors = static_cast<int>(config.get_int("limits.max_errors"));
-  engine.errors_before_delay = engine.max_errors / 2;
-  engine.max_commands_without_mail =
-      static_cast<int>(config.get_int("limits.commands_without_mail"));
-  engine.command_timeout = config.get_duration("timeouts.command");
-  engine.data_timeout = config.get_duration("timeouts.data");
-  engine.tls = runtime.tls();
-  engine.spool_directory = config.get_string("spool.path");
-  engine.spool_memory = config.get_size("spool.memory");
+  const auto engine = smtp::server_settings(config, runtime.tls());
   settings.mx = engine;
   settings.mx.dialect = smtp::Dialect::smtp;
   settings.lmtp = engine;

@@ -16,7 +16,7 @@ BUILD_DIR = os.environ.get("TESSERA_BUILD_DIR", "build")
 
 
 # Services whose folder and binary names differ (services/smtp-in builds tessera-smtpd).
-BINARY_PATHS = {"smtpd": ("smtp-in", "tessera-smtpd")}
+BINARY_PATHS = {"smtpd": ("smtp-in", "tessera-smtpd"), "relayd": ("relay", "tessera-relayd")}
 
 
 def binary(service):

@@ -4,11 +4,12 @@
 # skipped, so the stack grows as services land.
 
 # Order matters: the store starts first, every other service depends on it.
-TESSERA_SERVICES=(store smtpd imap)
+TESSERA_SERVICES=(store smtpd relayd imap)
 declare -A TESSERA_BINARY=([store]=services/store/tessera-store [smtpd]=services/smtp-in/tessera-smtpd
-  [imap]=services/imap/tessera-imap)
+  [relayd]=services/relay/tessera-relayd [imap]=services/imap/tessera-imap)
 # Ports a service must accept connections on before the next one starts.
-declare -A TESSERA_READY_PORTS=([store]="17001" [smtpd]="10025 10024" [imap]="10143 10993")
+declare -A TESSERA_READY_PORTS=([store]="17001" [smtpd]="10025 10024" [relayd]="10587 10465"
+  [imap]="10143 10993")
 declare -a STACK_PIDS=()
 declare -a STACK_NAMES=()
 
@@ -45,6 +46,28 @@ spool:
   path: ${data}/spool
 metrics:
   listen: ${host}:17102
+YAML
+}
+
+stack_write_config_relayd() {
+  local data=$1 host=$2
+  cat <<YAML
+# Written by tools/run on every start; keys are documented in services/relay/README.md.
+listen:
+  submission: ${host}:10587
+  submissions: ${host}:10465
+hostname: localhost
+tls:
+  cert: ${data}/tls/cert.pem
+  key: ${data}/tls/key.pem
+store:
+  address: ${host}:17001
+inbound:
+  address: ${host}:17002
+spool:
+  path: ${data}/spool
+metrics:
+  listen: ${host}:17103
 YAML
 }
 
@@ -175,18 +198,19 @@ Tessera is running on $host (data: $data, logs: $data/log/).
   Password         $(cat "$data/demo-password")
   IMAP             $host port 10993, SSL/TLS   (or port 10143, STARTTLS)
   POP3             $host port 10995, SSL/TLS   (or port 10110, STARTTLS)   [not built yet]
-  SMTP (sending)   $host port 10465, SSL/TLS   (or port 10587, STARTTLS)   [not built yet]
+  SMTP (sending)   $host port 10465, SSL/TLS   (or port 10587, STARTTLS), normal password
   SMTP (receiving) $host port 10025 (MX, STARTTLS offered), LMTP port 10024
   Authentication   normal password; user name is the full address
   Certificate      self-signed: $data/tls/cert.pem (accept it once in the client)
   Metrics          http://$host:17104/metrics (imap), http://$host:17102/metrics (smtpd),
-                   http://$host:17101/metrics (store)
+                   http://$host:17103/metrics (relayd), http://$host:17101/metrics (store)
   Administration   $TESSERA_ROOT/build/tools/mailctl/mailctl --store $host:17001 --help
 
 Running: ${STACK_NAMES[*]}. Press Ctrl-C to stop.
 Note: IMAP serves the whole mailbox (read, search, sort, move, IDLE, CONDSTORE/QRESYNC). Mail
 for demo@example.test arrives on port 10025, e.g.
   swaks --server $host:10025 --to demo@example.test
-Sending from a client waits for the relay. The password above is kept in $data/demo-password.
+Sending works to local addresses; mail for other domains is queued (the delivery to the
+Internet comes with the relay's workers). The password above is kept in $data/demo-password.
 TEXT
 }

@@ -1,0 +1,19 @@
+// What every relay session shares, built once by setup() (service.cpp).
+#pragma once
+
+#include <chrono>
+
+#include "smtp/server.hpp"
+#include "store_client.hpp"
+
+namespace tessera::relay {
+
+struct Settings {
+  smtp::ServerSettings submission;  // engine settings of both listeners (465 and 587)
+  Clients* clients = nullptr;
+  std::chrono::milliseconds store_timeout{10000};
+  // AUTH only under TLS (RFC 8314 §3, RFC 4954 §4) unless a TLS-terminating proxy is in front.
+  bool allow_plaintext_auth = false;
+};
+
+}  // namespace tessera::relay

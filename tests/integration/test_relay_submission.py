@@ -1,0 +1,137 @@
+"""Submission on the relay (issue 6, first part): swaks submits over 465 (implicit TLS) and 587
+(STARTTLS) with AUTH; passwords only under TLS (538 5.7.11 before); the sender must be one of the
+account's identities in MAIL FROM and in From (550 5.7.1); hosted recipients reach their INBOX
+through smtp-in's Inbound.Deliver, others are queued for the Internet; SMS/fax is refused until
+the gateway exists."""
+import os
+import socket
+import subprocess
+import time
+import unittest
+
+import harness
+import smtp_served
+
+
+class Submission(smtp_served.Served, unittest.TestCase):
+    @classmethod
+    def smtpd_settings(cls):
+        cls.grpc_port = harness.free_port()
+        settings = super().smtpd_settings()
+        settings["grpc"] = {"listen": f"127.0.0.1:{cls.grpc_port}"}
+        return settings
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.submission_port = harness.free_port()
+        cls.submissions_port = harness.free_port()
+        cls.relay = harness.Service("relayd", {
+            "listen": {"submission": f"127.0.0.1:{cls.submission_port}",
+                       "submissions": f"127.0.0.1:{cls.submissions_port}"},
+            "hostname": "relay.example.test",
+            "tls": {"cert": cls.cert, "key": cls.key},
+            "store": {"address": cls.store_address},
+            "inbound": {"address": f"127.0.0.1:{cls.grpc_port}"},
+            "spool": {"path": cls.dir},
+        }, wait_ports=(cls.submission_port, cls.submissions_port)).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.relay.proc.poll() is None:
+            cls.relay.stop()
+        super().tearDownClass()
+
+    def swaks(self, *args, expect=0):
+        out = subprocess.run(["swaks", "--server", "127.0.0.1", "--helo", "client.example",
+                              *args], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, expect, out.stdout + out.stderr)
+        return out.stdout
+
+    def message(self, sender, subject):
+        path = os.path.join(self.dir, subject.replace(" ", "_") + ".eml")
+        with open(path, "wb") as f:
+            f.write(f"From: {sender}\r\nTo: bob@example.test\r\nSubject: {subject}\r\n"
+                    f"Message-ID: <{time.monotonic_ns()}@client.example>\r\n"
+                    f"Date: Tue, 01 Dec 2026 10:00:00 +0000\r\n\r\nHello.\r\n".encode())
+        return path
+
+    def test_465_auth_plain_delivers_locally_through_smtp_in(self):
+        before = len(self.messages("bob@example.test"))
+        data = self.message("ann@example.test", "over 465")
+        out = self.swaks("--port", str(self.submissions_port), "--tlsc", "--auth", "PLAIN",
+                         "--auth-user", "ann@example.test", "--auth-password", "pw",
+                         "--from", "ann@example.test", "--to", "bob@example.test",
+                         "--data", "@" + data)
+        self.assertIn("235 2.7.0 Authentication successful", out)
+        self.assertIn("250 2.0.0 Ok: queued as", out)
+        stored = self.messages("bob@example.test")
+        self.assertEqual(len(stored), before + 1)
+        with open(data, "rb") as f:  # swaks ends the data with one more CRLF
+            self.assertEqual(self.body_of(stored[-1]), f.read() + b"\r\n")
+        self.assertIn(b"with ESMTPSA id", stored[-1])
+        self.assertIn(b"Return-Path: <ann@example.test>", stored[-1])
+
+    def test_587_offers_auth_only_after_starttls(self):
+        with socket.create_connection(("127.0.0.1", self.submission_port), timeout=10) as s:
+            harness.read_until(s, b"\r\n")
+            s.sendall(b"EHLO c\r\n")
+            ehlo = harness.read_until(s, b"250 ")
+            self.assertNotIn(b"AUTH", ehlo)
+            self.assertIn(b"STARTTLS", ehlo)
+            s.sendall(b"AUTH PLAIN AGFubkBleGFtcGxlLnRlc3QAcHc=\r\n")
+            self.assertIn(b"538 5.7.11", harness.read_until(s, b"\r\n"))
+            s.sendall(b"MAIL FROM:<ann@example.test>\r\n")
+            self.assertIn(b"530 5.7.0 Must issue a STARTTLS command first",
+                          harness.read_until(s, b"\r\n"))
+        data = self.message("ann@example.test", "over 587")
+        out = self.swaks("--port", str(self.submission_port), "-tls", "--auth", "LOGIN",
+                         "--auth-user", "ann@example.test", "--auth-password", "pw",
+                         "--from", "ann@example.test", "--to", "bob@example.test",
+                         "--data", "@" + data)
+        self.assertIn("250 AUTH PLAIN LOGIN", out)
+        self.assertIn("250 2.0.0 Ok: queued as", out)
+
+    def test_wrong_password_and_no_auth(self):
+        out = self.swaks("--port", str(self.submissions_port), "--tlsc", "--auth", "PLAIN",
+                         "--auth-user", "ann@example.test", "--auth-password", "wrong",
+                         "--from", "ann@example.test", "--to", "bob@example.test", expect=28)
+        self.assertIn("535 5.7.8", out)
+        out = self.swaks("--port", str(self.submissions_port), "--tlsc",
+                         "--from", "ann@example.test", "--to", "bob@example.test", expect=23)
+        self.assertIn("530 5.7.0 Authentication required", out)
+
+    def test_sending_as_somebody_else_is_refused(self):
+        auth = ["--port", str(self.submissions_port), "--tlsc", "--auth", "PLAIN",
+                "--auth-user", "ann@example.test", "--auth-password", "pw"]
+        out = self.swaks(*auth, "--from", "bob@example.test", "--to", "bob@example.test",
+                         expect=23)
+        self.assertIn("550 5.7.1 <bob@example.test>: Sender address rejected", out)
+        data = self.message("bob@example.test", "forged from")
+        out = self.swaks(*auth, "--from", "ann@example.test", "--to", "bob@example.test",
+                         "--data", "@" + data, expect=26)
+        self.assertIn("550 5.7.1 From: header address <bob@example.test> not owned", out)
+        # The alias is one of ann's identities.
+        data = self.message("sales@example.test", "from the alias")
+        out = self.swaks(*auth, "--from", "sales@example.test", "--to", "bob@example.test",
+                         "--data", "@" + data)
+        self.assertIn("250 2.0.0 Ok: queued as", out)
+
+    def test_remote_recipients_are_queued_and_sms_refused(self):
+        auth = ["--port", str(self.submissions_port), "--tlsc", "--auth", "PLAIN",
+                "--auth-user", "ann@example.test", "--auth-password", "pw",
+                "--from", "ann@example.test"]
+        out = self.swaks(*auth, "--to", "someone@remote.example")
+        self.assertIn("250 2.0.0 Ok: queued as", out)
+        deadline = time.monotonic() + 5
+        while "queued as entry" not in self.relay.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertIn("for 1 remote recipient(s)", self.relay.output())
+        out = self.swaks(*auth, "--to", "0612345678@SMS", expect=24)
+        self.assertIn("550 5.1.2", out)
+        out = self.swaks(*auth, "--to", "nobody@example.test", expect=24)
+        self.assertIn("550 5.1.1", out)
+
+
+if __name__ == "__main__":
+    harness.main()
