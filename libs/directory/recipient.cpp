@@ -27,8 +27,8 @@ smtp::Reply unknown_user(const std::string& address) {
 
 // Not hosted here: smtp-in refuses it, the relay sends it out.
 Lookup relay_denied(const smtp::Mailbox& mailbox) {
-  return Lookup{{554, "5.7.1", "<" + mailbox.text() + ">: Relay access denied"}, std::nullopt,
-                true};
+  return Lookup{
+      {554, "5.7.1", "<" + mailbox.text() + ">: Relay access denied"}, std::nullopt, true};
 }
 
 smtp::Reply store_trouble() {
@@ -53,9 +53,9 @@ awaitable<std::optional<smtp::Reply>> check_quota(v1::Directory::Stub& directory
                                                   std::uint64_t size_hint) {
   v1::GetQuotaRequest request;
   request.set_account_id(account_id);
-  auto quota = co_await rpc::unary(directory.async(), &v1::Directory::Stub::async::GetQuota,
-                                   std::move(request),
-                                   {.timeout = options.timeout, .wait_for_ready = true});
+  auto quota =
+      co_await rpc::unary(directory.async(), &v1::Directory::Stub::async::GetQuota,
+                          std::move(request), {.timeout = options.timeout, .wait_for_ready = true});
   if (!quota) co_return store_trouble();
   const auto limit = quota->limit_bytes();
   if (limit == 0) co_return std::nullopt;

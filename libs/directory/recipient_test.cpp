@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "directory/recipient.hpp"
+
+#include <catch2/catch.hpp>
 
 namespace tessera::directory {
 namespace {
