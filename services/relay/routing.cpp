@@ -13,7 +13,9 @@ namespace {
 namespace v1 = store::v1;
 constexpr std::size_t kChunk = 1 << 20;
 
-smtp::Reply try_later() { return smtp::replies::temporary_failure("Try again later"); }
+smtp::Reply try_later() {
+  return smtp::replies::temporary_failure("Try again later");
+}
 
 std::string idempotency_key(const Submission& s) {
   crypto::Sha256 digest;
@@ -89,16 +91,16 @@ awaitable<Result<v1::EnqueueReply>> enqueue_remote(const Settings& settings, con
   const auto& mail = s.transaction->mail;
   // Our hop in the trace of the copy that leaves (RFC 5321 §4.4); local copies get theirs from
   // smtp-in.
-  const auto received = smtp::received_field(
-      *s.session, mail,
-      {.hostname = settings.submission.hostname,
-       .id = s.transaction->id,
-       .for_address = s.remote.size() == 1 ? s.remote.front().path.text() : "",
-       .unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count(),
-       .authenticated = true,
-       .protocol = ""});
+  const auto received =
+      smtp::received_field(*s.session, mail,
+                           {.hostname = settings.submission.hostname,
+                            .id = s.transaction->id,
+                            .for_address = s.remote.size() == 1 ? s.remote.front().path.text() : "",
+                            .unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count(),
+                            .authenticated = true,
+                            .protocol = ""});
   v1::EnqueueHeader header;
   header.set_envelope_sender(mail.path.text());
   for (const auto& r : s.remote) {
@@ -162,8 +164,8 @@ awaitable<smtp::Reply> route(const Settings& settings, Submission& s) {
         co_return smtp::Reply{452, "4.3.1", "Insufficient system storage"};
       co_return try_later();
     }
-    spdlog::info("relay {}: queued as entry {} for {} remote recipient(s)", id,
-                 queued->entry_id(), s.remote.size());
+    spdlog::info("relay {}: queued as entry {} for {} remote recipient(s)", id, queued->entry_id(),
+                 s.remote.size());
   }
   co_return smtp::Reply{250, "2.0.0", "Ok: queued as " + id};
 }

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/ascii.hpp"
+#include "fixups.hpp"
 #include "mime/mime.hpp"
 #include "routing.hpp"
 #include "rpc/client.hpp"
@@ -61,9 +62,9 @@ awaitable<smtp::Reply> SubmissionHandler::authenticate(const smtp::SessionInfo& 
   request.set_client_ip(session.client.address().to_string());
   request.set_protocol(v1::PROTOCOL_SUBMISSION);
   const rpc::CallOptions call{.timeout = settings_.store_timeout};
-  auto reply = co_await rpc::unary(settings_.clients->directory->async(),
-                                   &v1::Directory::Stub::async::Authenticate, std::move(request),
-                                   call);
+  auto reply =
+      co_await rpc::unary(settings_.clients->directory->async(),
+                          &v1::Directory::Stub::async::Authenticate, std::move(request), call);
   if (!reply) co_return smtp::Reply{454, "4.7.0", "Temporary authentication failure"};
   co_await wait_for(std::chrono::milliseconds(reply->delay_ms()));
   switch (reply->result()) {
@@ -79,8 +80,7 @@ awaitable<smtp::Reply> SubmissionHandler::authenticate(const smtp::SessionInfo& 
   v1::GetAccountRequest get;
   get.set_account_id(reply->account_id());
   auto account = co_await rpc::unary(settings_.clients->directory->async(),
-                                     &v1::Directory::Stub::async::GetAccount, std::move(get),
-                                     call);
+                                     &v1::Directory::Stub::async::GetAccount, std::move(get), call);
   if (!account) co_return smtp::Reply{454, "4.7.0", "Temporary authentication failure"};
   identity_ = identity_of(*account);
   spdlog::info("relay {}: authenticated as {}", session.session_id, identity_->login);
@@ -93,9 +93,9 @@ awaitable<smtp::Reply> SubmissionHandler::mail(const smtp::SessionInfo&,
                                                const smtp::MailFrom& mail) {
   if (!identity_) co_return smtp::Reply{530, "5.7.0", "Authentication required"};
   if (mail.path.mailbox && !identity_->may_send_as(mail.path.text())) {
-    co_return smtp::Reply{550, "5.7.1",
-                          "<" + mail.path.text() + ">: Sender address rejected: not owned by " +
-                              identity_->login};
+    co_return smtp::Reply{
+        550, "5.7.1",
+        "<" + mail.path.text() + ">: Sender address rejected: not owned by " + identity_->login};
   }
   co_return smtp::Reply{250, "2.1.0", "Ok"};
 }
@@ -127,10 +127,22 @@ awaitable<std::vector<smtp::Reply>> SubmissionHandler::deliver(const smtp::Sessi
                                                                smtp::Transaction& transaction) {
   std::vector<smtp::Reply> replies;
   if (auto other = foreign_from(*identity_, transaction.body.head())) {
-    replies.push_back({550, "5.7.1",
-                       "From: header address <" + *other + "> not owned by " + identity_->login});
+    replies.push_back(
+        {550, "5.7.1", "From: header address <" + *other + "> not owned by " + identity_->login});
     co_return replies;
   }
+  const FixupContext fixup{.hostname = settings_.submission.hostname,
+                           .id = transaction.id,
+                           .unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count()};
+  auto fixed = apply_fixups(transaction.body, settings_.submission.spool_directory,
+                            settings_.submission.spool_memory, fixup);
+  if (!fixed) {
+    replies.push_back({452, "4.3.1", "Insufficient system storage"});
+    co_return replies;
+  }
+  if (*fixed) transaction.body = std::move(**fixed);
   Submission submission{.session = &session,
                         .transaction = &transaction,
                         .identity = &*identity_,

@@ -35,7 +35,7 @@ class SubmissionHandler final : public smtp::Handler {
 
  private:
   const Settings& settings_;
-  std::optional<Identity> identity_;      // after AUTH
+  std::optional<Identity> identity_;  // after AUTH
   int failed_auth_ = 0;
   std::vector<directory::Recipient> local_;  // hosted domains: Inbound.Deliver
   std::vector<smtp::RcptTo> remote_;         // the Internet: the queue

@@ -117,6 +117,26 @@ class Submission(smtp_served.Served, unittest.TestCase):
                          "--data", "@" + data)
         self.assertIn("250 2.0.0 Ok: queued as", out)
 
+    def test_missing_date_and_message_id_added_bcc_removed(self):
+        path = os.path.join(self.dir, "bare.eml")
+        with open(path, "wb") as f:
+            f.write(b"From: ann@example.test\r\nTo: bob@example.test\r\n"
+                    b"Bcc: secret@example.test,\r\n another@example.test\r\n"
+                    b"Subject: bare\r\n\r\nNo date, no id.\r\n")
+        before = len(self.messages("bob@example.test"))
+        self.swaks("--port", str(self.submissions_port), "--tlsc", "--auth", "PLAIN",
+                   "--auth-user", "ann@example.test", "--auth-password", "pw",
+                   "--from", "ann@example.test", "--to", "bob@example.test",
+                   "--data", "@" + path)
+        stored = self.messages("bob@example.test")
+        self.assertEqual(len(stored), before + 1)
+        body = self.body_of(stored[-1])
+        self.assertNotIn(b"Bcc:", body)
+        self.assertNotIn(b"secret@", body)
+        self.assertRegex(body, rb"\r\nDate: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000\r\n")
+        self.assertRegex(body, rb"\r\nMessage-ID: <[0-9A-Z]+@relay\.example\.test>\r\n")
+        self.assertTrue(body.endswith(b"\r\n\r\nNo date, no id.\r\n\r\n"), body)
+
     def test_remote_recipients_are_queued_and_sms_refused(self):
         auth = ["--port", str(self.submissions_port), "--tlsc", "--auth", "PLAIN",
                 "--auth-user", "ann@example.test", "--auth-password", "pw",
