@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "fixups.hpp"
+
+#include <catch2/catch.hpp>
 
 namespace tessera::relay {
 namespace {
@@ -12,8 +12,8 @@ TEST_CASE("a complete header without Bcc is left alone") {
 }
 
 TEST_CASE("Bcc with its continuation lines is removed, Date and Message-ID added") {
-  const auto fixed = fix_header(
-      "From: a@b\r\nBcc: hidden@x,\r\n other@y\r\nSubject: s\r\n\r\n", kContext);
+  const auto fixed =
+      fix_header("From: a@b\r\nBcc: hidden@x,\r\n other@y\r\nSubject: s\r\n\r\n", kContext);
   REQUIRE(fixed);
   CHECK(*fixed ==
         "From: a@b\r\nSubject: s\r\nDate: Tue, 01 Dec 2026 09:30:00 +0000\r\n"

@@ -13,6 +13,7 @@ struct Identity {
   std::uint64_t account_id = 0;
   std::string login;
   std::vector<std::string> addresses;  // folded: main address, aliases, sender addresses
+  bool blocked = false;                // RL-04: an administrator stopped its sending
 
   bool may_send_as(std::string_view address) const;
 };

@@ -32,6 +32,7 @@ Identity identity_of(const v1::Account& account) {
     out.addresses.push_back(fold_address(a));
   for (const auto& a : account.sender_addresses())
     out.addresses.push_back(fold_address(a));
+  out.blocked = account.relay_blocked();
   return out;
 }
 
@@ -92,6 +93,11 @@ awaitable<smtp::Reply> SubmissionHandler::authenticate(const smtp::SessionInfo& 
 awaitable<smtp::Reply> SubmissionHandler::mail(const smtp::SessionInfo&,
                                                const smtp::MailFrom& mail) {
   if (!identity_) co_return smtp::Reply{530, "5.7.0", "Authentication required"};
+  if (identity_->blocked) {
+    spdlog::warn("relay: {} tried to send while blocked", identity_->login);
+    co_return smtp::Reply{550, "5.7.1",
+                          "Sending from " + identity_->login + " is blocked by the administrator"};
+  }
   if (mail.path.mailbox && !identity_->may_send_as(mail.path.text())) {
     co_return smtp::Reply{
         550, "5.7.1",

@@ -258,6 +258,7 @@ Result<v1::Account> DirectoryOps::update_account(const v1::UpdateAccountRequest&
   if (request.has_display_name()) account->set_display_name(request.display_name());
   if (request.has_quota_bytes()) account->set_quota_bytes(request.quota_bytes());
   if (request.has_enabled()) account->set_enabled(request.enabled());
+  if (request.has_relay_blocked()) account->set_relay_blocked(request.relay_blocked());
   if (auto saved = save(*record); !saved) return saved.error();
   return record->account();
 }

@@ -137,6 +137,23 @@ class Submission(smtp_served.Served, unittest.TestCase):
         self.assertRegex(body, rb"\r\nMessage-ID: <[0-9A-Z]+@relay\.example\.test>\r\n")
         self.assertTrue(body.endswith(b"\r\n\r\nNo date, no id.\r\n\r\n"), body)
 
+    def test_blocked_account_cannot_send_but_still_receives(self):
+        self.mailctl("account", "add", "carol@example.test", "--password-stdin", input="pw\n")
+        self.mailctl("account", "block", "carol@example.test")
+        self.assertIn("blocked", self.mailctl("account", "show", "carol@example.test"))
+        auth = ["--port", str(self.submissions_port), "--tlsc", "--auth", "PLAIN",
+                "--auth-user", "carol@example.test", "--auth-password", "pw",
+                "--from", "carol@example.test", "--to", "bob@example.test"]
+        out = self.swaks(*auth, expect=23)
+        self.assertIn("550 5.7.1 Sending from carol@example.test is blocked", out)
+        out = self.swaks("--port", str(self.submissions_port), "--tlsc", "--auth", "PLAIN",
+                         "--auth-user", "ann@example.test", "--auth-password", "pw",
+                         "--from", "ann@example.test", "--to", "carol@example.test")
+        self.assertIn("250 2.0.0 Ok: queued as", out)
+        self.mailctl("account", "unblock", "carol@example.test")
+        out = self.swaks(*auth)
+        self.assertIn("250 2.0.0 Ok: queued as", out)
+
     def test_remote_recipients_are_queued_and_sms_refused(self):
         auth = ["--port", str(self.submissions_port), "--tlsc", "--auth", "PLAIN",
                 "--auth-user", "ann@example.test", "--auth-password", "pw",

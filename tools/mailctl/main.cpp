@@ -20,6 +20,7 @@ constexpr const char* kHelp = R"(Usage: mailctl [--store HOST:PORT] [--json] COM
   account list [DOMAIN] | show LOGIN | remove LOGIN
   account passwd LOGIN [--password-stdin]
   account disable LOGIN | enable LOGIN
+  account block LOGIN | unblock LOGIN        (sending through the relay, RL-04)
   alias add LOGIN ADDRESS | remove LOGIN ADDRESS | list LOGIN
   mailbox list LOGIN
   quota show LOGIN | set LOGIN SIZE          (SIZE: 500MB, 2GiB, 0 = unlimited)
@@ -68,7 +69,8 @@ std::string read_password(bool from_stdin, bool& generated) {
 void print_account(const v1::Account& a, bool json) {
   if (json) return print_json(a);
   std::cout << a.login() << "  id " << a.account_id() << "  "
-            << (a.enabled() ? "enabled" : "disabled") << "  quota "
+            << (a.enabled() ? "enabled" : "disabled") << (a.relay_blocked() ? "  blocked" : "")
+            << "  quota "
             << (a.quota_bytes() == 0 ? std::string("unlimited") : human_size(a.quota_bytes()));
   if (!a.display_name().empty()) std::cout << "  \"" << a.display_name() << "\"";
   std::cout << "\n";
@@ -183,10 +185,13 @@ int account(Client& client, const Command& c) {
     if (generated) std::cerr << "password: " << request.password() << "\n";
     return kOk;
   }
-  if (verb == "disable" || verb == "enable") {
+  if (verb == "disable" || verb == "enable" || verb == "block" || verb == "unblock") {
     v1::UpdateAccountRequest request;
     request.set_account_id(id);
-    request.set_enabled(verb == "enable");
+    if (verb == "disable" || verb == "enable")
+      request.set_enabled(verb == "enable");
+    else
+      request.set_relay_blocked(verb == "block");
     v1::Account reply;
     client.check(client.directory().UpdateAccount(ctx.get(), request, &reply),
                  "account " + verb + " " + login);
