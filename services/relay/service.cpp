@@ -26,6 +26,9 @@ config::Schema schema() {
       .add_bool("auth.allow_plaintext", false,
                 "offer AUTH without TLS (only behind a TLS-terminating proxy); otherwise 538 "
                 "5.7.11 until STARTTLS (RFC 4954 §4)")
+      .add_integer("limits.messages_per_hour", 500, 0, 1000000,
+                   "messages one account may submit per sliding hour, over every relay replica "
+                   "(RL-03; 451 4.7.1 beyond); 0 = no limit")
       .add_string("store.address", "127.0.0.1:17001", "gRPC address of the store (host:port)")
       .add_string("inbound.address", "127.0.0.1:17002",
                   "gRPC address of smtp-in's Inbound.Deliver, for hosted recipients")
@@ -43,6 +46,8 @@ Status setup(service::Runtime& runtime) {
   settings.clients = &clients;
   settings.store_timeout = config.get_duration("store.timeout");
   settings.allow_plaintext_auth = config.get_bool("auth.allow_plaintext");
+  settings.messages_per_hour =
+      static_cast<std::uint32_t>(config.get_int("limits.messages_per_hour"));
   settings.submission = smtp::server_settings(config, runtime.tls());
   auto& engine = settings.submission;
   engine.require_auth = true;

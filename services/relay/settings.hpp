@@ -14,6 +14,8 @@ struct Settings {
   std::chrono::milliseconds store_timeout{10000};
   // AUTH only under TLS (RFC 8314 §3, RFC 4954 §4) unless a TLS-terminating proxy is in front.
   bool allow_plaintext_auth = false;
+  // RL-03: messages one account may submit per sliding hour (0 = no limit).
+  std::uint32_t messages_per_hour = 500;
 };
 
 }  // namespace tessera::relay

@@ -103,6 +103,22 @@ awaitable<smtp::Reply> SubmissionHandler::mail(const smtp::SessionInfo&,
         550, "5.7.1",
         "<" + mail.path.text() + ">: Sender address rejected: not owned by " + identity_->login};
   }
+  // RL-03: messages per hour, counted in the store for every relay replica.
+  v1::ChargeSubmissionRequest charge;
+  charge.set_account_id(identity_->account_id);
+  charge.set_limit_per_hour(settings_.messages_per_hour);
+  const rpc::CallOptions call{.timeout = settings_.store_timeout};
+  auto charged =
+      co_await rpc::unary(settings_.clients->directory->async(),
+                          &v1::Directory::Stub::async::ChargeSubmission, std::move(charge), call);
+  if (!charged) co_return smtp::replies::temporary_failure("Try again later");
+  if (!charged->allowed()) {
+    spdlog::info("relay: {} reached the sending limit ({} in the last hour)", identity_->login,
+                 charged->sent_last_hour());
+    co_return smtp::Reply{451, "4.7.1",
+                          "Sending limit of " + std::to_string(settings_.messages_per_hour) +
+                              " messages per hour reached, try again later"};
+  }
   co_return smtp::Reply{250, "2.1.0", "Ok"};
 }
 

@@ -92,6 +92,12 @@ grpc::Status DirectoryService::Authenticate(grpc::ServerContext*,
   return answer(ops_.authenticate(*request), reply);
 }
 
+grpc::Status DirectoryService::ChargeSubmission(grpc::ServerContext*,
+                                                const v1::ChargeSubmissionRequest* request,
+                                                v1::ChargeSubmissionReply* reply) {
+  return answer(ops_.charge_submission(*request), reply);
+}
+
 grpc::Status DirectoryService::GetQuota(grpc::ServerContext*, const v1::GetQuotaRequest* request,
                                         v1::Quota* reply) {
   return answer(ops_.quota(*request), reply);

@@ -40,6 +40,8 @@ class DirectoryService final : public v1::Directory::Service {
                                 v1::ResolveRecipientReply* reply) override;
   grpc::Status Authenticate(grpc::ServerContext*, const v1::AuthenticateRequest* request,
                             v1::AuthenticateReply* reply) override;
+  grpc::Status ChargeSubmission(grpc::ServerContext*, const v1::ChargeSubmissionRequest* request,
+                                v1::ChargeSubmissionReply* reply) override;
   grpc::Status GetQuota(grpc::ServerContext*, const v1::GetQuotaRequest* request,
                         v1::Quota* reply) override;
 

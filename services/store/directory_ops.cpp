@@ -1,6 +1,7 @@
 #include "directory_ops.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 #include "addresses.hpp"
@@ -490,6 +491,21 @@ Result<v1::Quota> DirectoryOps::quota(const v1::GetQuotaRequest& request) {
     }
   }
   return quota;
+}
+
+Result<v1::ChargeSubmissionReply> DirectoryOps::charge_submission(
+    const v1::ChargeSubmissionRequest& request) {
+  auto record = load(request.account_id());
+  if (!record) return record.error();
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const auto charge = send_limiter_.charge(request.account_id(), request.limit_per_hour(), now_ms);
+  v1::ChargeSubmissionReply reply;
+  reply.set_allowed(charge.allowed);
+  reply.set_sent_last_hour(charge.sent_last_hour);
+  reply.set_retry_after_ms(charge.retry_after_ms);
+  return reply;
 }
 
 }  // namespace tessera::store

@@ -19,6 +19,7 @@
 #include "base/result.hpp"
 #include "context.hpp"
 #include "crypto/password.hpp"
+#include "send_limiter.hpp"
 #include "tessera/store/v1/directory.pb.h"
 #include "tessera/storedb/v1/records.pb.h"
 
@@ -50,6 +51,7 @@ class DirectoryOps {
   Result<v1::ResolveRecipientReply> resolve(const v1::ResolveRecipientRequest& request);
   Result<v1::AuthenticateReply> authenticate(const v1::AuthenticateRequest& request);
   Result<v1::Quota> quota(const v1::GetQuotaRequest& request);
+  Result<v1::ChargeSubmissionReply> charge_submission(const v1::ChargeSubmissionRequest& request);
 
  private:
   struct AddressEntry {
@@ -67,6 +69,7 @@ class DirectoryOps {
   Context& context_;
   crypto::Params params_;
   AuthLimiter limiter_;
+  SendLimiter send_limiter_;
   std::mutex write_mutex_;
   std::string dummy_hash_;  // verified for unknown logins, so timing does not tell them apart
   std::counting_semaphore<1024> hashing_;

@@ -13,7 +13,9 @@ import harness
 import smtp_served
 
 
-class Submission(smtp_served.Served, unittest.TestCase):
+class SubmissionServed(smtp_served.Served):
+    relay_config = {}  # more keys for the relay
+
     @classmethod
     def smtpd_settings(cls):
         cls.grpc_port = harness.free_port()
@@ -34,6 +36,7 @@ class Submission(smtp_served.Served, unittest.TestCase):
             "store": {"address": cls.store_address},
             "inbound": {"address": f"127.0.0.1:{cls.grpc_port}"},
             "spool": {"path": cls.dir},
+            **cls.relay_config,
         }, wait_ports=(cls.submission_port, cls.submissions_port)).start()
 
     @classmethod
@@ -56,6 +59,12 @@ class Submission(smtp_served.Served, unittest.TestCase):
                     f"Date: Tue, 01 Dec 2026 10:00:00 +0000\r\n\r\nHello.\r\n".encode())
         return path
 
+    def auth(self, login="ann@example.test"):
+        return ["--port", str(self.submissions_port), "--tlsc", "--auth", "PLAIN",
+                "--auth-user", login, "--auth-password", "pw", "--from", login]
+
+
+class Submission(SubmissionServed, unittest.TestCase):
     def test_465_auth_plain_delivers_locally_through_smtp_in(self):
         before = len(self.messages("bob@example.test"))
         data = self.message("ann@example.test", "over 465")
@@ -168,6 +177,23 @@ class Submission(smtp_served.Served, unittest.TestCase):
         self.assertIn("550 5.1.2", out)
         out = self.swaks(*auth, "--to", "nobody@example.test", expect=24)
         self.assertIn("550 5.1.1", out)
+
+
+class SendingLimits(SubmissionServed, unittest.TestCase):
+    relay_config = {"limits": {"messages_per_hour": 2, "max_recipients": 2}}
+
+    def test_messages_per_hour_and_recipients_per_message(self):
+        for _ in range(2):
+            self.assertIn("250 2.0.0 Ok: queued as",
+                          self.swaks(*self.auth(), "--to", "bob@example.test"))
+        out = self.swaks(*self.auth(), "--to", "bob@example.test", expect=23)
+        self.assertIn("451 4.7.1 Sending limit of 2 messages per hour reached", out)
+        # Another account has its own count; a third recipient is one too many (RL-03).
+        out = self.swaks(*self.auth("bob@example.test"),
+                         "--to", "ann@example.test,bob@example.test,ann+x@example.test",
+                         expect=0)
+        self.assertIn("452 4.5.3 Error: too many recipients", out)
+        self.assertIn("250 2.0.0 Ok: queued as", out)
 
 
 if __name__ == "__main__":
