@@ -37,8 +37,7 @@ void add_server_keys(config::Schema& s, const ServerKeyDefaults& defaults) {
                 "spool.path");
 }
 
-ServerSettings server_settings(const config::Config& config,
-                               std::shared_ptr<net::TlsContext> tls) {
+ServerSettings server_settings(const config::Config& config, std::shared_ptr<net::TlsContext> tls) {
   ServerSettings engine;
   const auto& hostname = config.get_string("hostname");
   engine.hostname = hostname.empty() ? system_hostname() : hostname;

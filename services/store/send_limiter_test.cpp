@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "send_limiter.hpp"
+
+#include <catch2/catch.hpp>
 
 namespace tessera::store {
 namespace {
