@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include "crypto/digest.hpp"
+#include "fixups.hpp"
 #include "rpc/client.hpp"
 #include "rpc/status.hpp"
+#include "smtp/dsn.hpp"
 #include "smtp/trace.hpp"
 
 namespace tessera::relay {
@@ -51,6 +53,39 @@ awaitable<Status> stream_body(Writer& writer, const smtp::Spool& body, const std
   co_return Status{};
 }
 
+// One Inbound.Deliver stream: the envelope, then `body`.
+awaitable<Result<inbound::v1::DeliverReply>> send_inbound(const Settings& settings,
+                                                          inbound::v1::Envelope envelope,
+                                                          const smtp::Spool& body) {
+  envelope.set_declared_size(body.size());
+  auto writer = rpc::client_stream(settings.clients->inbound->async(),
+                                   &inbound::v1::Inbound::Stub::async::Deliver,
+                                   {.timeout = settings.store_timeout, .wait_for_ready = true});
+  inbound::v1::DeliverRequest first;
+  *first.mutable_envelope() = std::move(envelope);
+  if (auto ok = co_await writer->write(std::move(first)); ok) {
+    co_await stream_body<decltype(*writer), inbound::v1::DeliverRequest>(
+        *writer, body, "", &inbound::v1::DeliverRequest::set_chunk);
+  }
+  co_return co_await writer->finish();
+}
+
+// One Queue.Enqueue stream: the header, then `prefix` and `body`.
+awaitable<Result<v1::EnqueueReply>> send_queue(const Settings& settings, v1::EnqueueHeader header,
+                                               const std::string& prefix, const smtp::Spool& body) {
+  header.set_declared_size(prefix.size() + body.size());
+  auto writer =
+      rpc::client_stream(settings.clients->queue->async(), &v1::Queue::Stub::async::Enqueue,
+                         {.timeout = settings.store_timeout, .wait_for_ready = true});
+  v1::EnqueueRequest first;
+  *first.mutable_header() = std::move(header);
+  if (auto ok = co_await writer->write(std::move(first)); ok) {
+    co_await stream_body<decltype(*writer), v1::EnqueueRequest>(*writer, body, prefix,
+                                                                &v1::EnqueueRequest::set_chunk);
+  }
+  co_return co_await writer->finish();
+}
+
 awaitable<Result<inbound::v1::DeliverReply>> deliver_local(const Settings& settings,
                                                            const Submission& s,
                                                            const std::string& key) {
@@ -72,18 +107,8 @@ awaitable<Result<inbound::v1::DeliverReply>> deliver_local(const Settings& setti
   envelope.set_client_ip(s.session->client.address().to_string());
   envelope.set_helo(s.session->helo);
   envelope.set_protocol(smtp::with_protocol(*s.session, mail.smtputf8, true));
-  envelope.set_declared_size(s.transaction->body.size());
   envelope.set_idempotency_key(key);
-  auto writer = rpc::client_stream(settings.clients->inbound->async(),
-                                   &inbound::v1::Inbound::Stub::async::Deliver,
-                                   {.timeout = settings.store_timeout, .wait_for_ready = true});
-  inbound::v1::DeliverRequest first;
-  *first.mutable_envelope() = std::move(envelope);
-  if (auto ok = co_await writer->write(std::move(first)); ok) {
-    co_await stream_body<decltype(*writer), inbound::v1::DeliverRequest>(
-        *writer, s.transaction->body, "", &inbound::v1::DeliverRequest::set_chunk);
-  }
-  co_return co_await writer->finish();
+  co_return co_await send_inbound(settings, std::move(envelope), s.transaction->body);
 }
 
 awaitable<Result<v1::EnqueueReply>> enqueue_remote(const Settings& settings, const Submission& s,
@@ -112,7 +137,6 @@ awaitable<Result<v1::EnqueueReply>> enqueue_remote(const Settings& settings, con
     q->set_notify_never((r.notify & smtp::notify_never) != 0);
     if (!r.orcpt_type.empty()) q->set_original_recipient(r.orcpt_type + ";" + r.orcpt);
   }
-  header.set_declared_size(received.size() + s.transaction->body.size());
   header.set_idempotency_key(key);
   header.set_submitter_account_id(s.identity->account_id);
   header.set_dsn_return(mail.ret == smtp::DsnReturn::full      ? v1::DSN_RETURN_FULL
@@ -120,16 +144,49 @@ awaitable<Result<v1::EnqueueReply>> enqueue_remote(const Settings& settings, con
                                                                : v1::DSN_RETURN_UNSPECIFIED);
   header.set_dsn_envelope_id(mail.envid);
   header.set_smtputf8(mail.smtputf8);
-  auto writer =
-      rpc::client_stream(settings.clients->queue->async(), &v1::Queue::Stub::async::Enqueue,
-                         {.timeout = settings.store_timeout, .wait_for_ready = true});
-  v1::EnqueueRequest first;
-  *first.mutable_header() = std::move(header);
-  if (auto ok = co_await writer->write(std::move(first)); ok) {
-    co_await stream_body<decltype(*writer), v1::EnqueueRequest>(
-        *writer, s.transaction->body, received, &v1::EnqueueRequest::set_chunk);
-  }
-  co_return co_await writer->finish();
+  co_return co_await send_queue(settings, std::move(header), received, s.transaction->body);
+}
+
+// RFC 3461 §6: a local recipient refused the message after it was accepted (its mailbox filled
+// up in between): the sender gets a DSN with the original's header, from <> so that it can
+// never bounce back. Hosted senders receive it through smtp-in; others through the queue.
+awaitable<void> bounce(const Settings& settings, const Submission& s, const std::string& key,
+                       const std::vector<smtp::DsnRecipient>& failed) {
+  const auto& sender = s.transaction->mail.path;
+  if (!sender.mailbox || failed.empty()) co_return;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const auto head = s.transaction->body.head();
+  const auto header_end = header_length(head);
+  smtp::DsnReport report;
+  report.reporting_mta = settings.submission.hostname;
+  report.to = sender.text();
+  report.message_id = s.transaction->id + ".dsn@" + settings.submission.hostname;
+  report.envelope_id = s.transaction->mail.envid;
+  report.arrival_unix_ms = now;
+  report.now_unix_ms = now;
+  report.recipients = failed;
+  report.returned = head.substr(0, header_end == std::string_view::npos ? head.size() : header_end);
+  smtp::Spool dsn(settings.submission.spool_directory, settings.submission.spool_memory);
+  if (!dsn.append(smtp::build_dsn(report))) co_return;
+  inbound::v1::Envelope envelope;
+  envelope.add_recipients()->set_address(sender.text());
+  envelope.set_helo(settings.submission.hostname);
+  envelope.set_client_ip("127.0.0.1");
+  envelope.set_protocol("ESMTP");
+  envelope.set_idempotency_key(key + ":dsn");
+  auto delivered = co_await send_inbound(settings, std::move(envelope), dsn);
+  if (delivered && delivered->outcomes_size() == 1 && delivered->outcomes(0).code() / 100 == 2)
+    co_return;
+  v1::EnqueueHeader header;  // not hosted here (or refused): through the queue
+  header.add_recipients()->set_address(sender.text());
+  header.mutable_recipients(0)->set_notify_never(true);
+  header.set_idempotency_key(key + ":dsn");
+  auto queued = co_await send_queue(settings, std::move(header), "", dsn);
+  if (!queued)
+    spdlog::error("relay {}: could not send the DSN to <{}>: {}", s.transaction->id, sender.text(),
+                  queued.error().message);
 }
 
 }  // namespace
@@ -144,17 +201,35 @@ awaitable<smtp::Reply> route(const Settings& settings, Submission& s) {
       co_return try_later();
     }
     std::optional<smtp::Reply> refused;
+    std::vector<smtp::DsnRecipient> failed;
     int accepted = 0;
-    for (const auto& outcome : delivered->outcomes()) {
+    for (int i = 0; i < delivered->outcomes_size(); ++i) {
+      const auto& outcome = delivered->outcomes(i);
       smtp::Reply reply{static_cast<int>(outcome.code()), outcome.enhanced(), outcome.text()};
       if (reply.transient()) co_return reply;  // nothing was stored: the client retries all
       if (reply.positive()) ++accepted;
-      if (reply.permanent() && !refused) refused = reply;
+      if (reply.permanent()) {
+        if (!refused) refused = reply;
+        const auto& rcpt = s.local[static_cast<std::size_t>(i)].rcpt;
+        failed.push_back(
+            {.final_recipient = rcpt.path.text(),
+             .original_recipient =
+                 rcpt.orcpt_type.empty() ? "" : rcpt.orcpt_type + ";" + rcpt.orcpt,
+             .action = smtp::DsnAction::failed,
+             .status = reply.enhanced,
+             .remote_mta = settings.submission.hostname,
+             .diagnostic = std::to_string(reply.code) + " " + reply.enhanced + " " + reply.text,
+             .last_attempt_unix_ms = 0,
+             .will_retry_until_unix_ms = 0});
+      }
     }
+    // Nothing stored anywhere: the client hears it now, no DSN.
     if (accepted == 0 && s.remote.empty() && refused) co_return *refused;
-    if (refused)  // no bounce yet: the delivery workers' DSNs come with the outbound issue
-      spdlog::warn("relay {}: a local recipient refused the message after DATA: {} {}", id,
-                   refused->code, refused->text);
+    if (!failed.empty()) {
+      spdlog::info("relay {}: {} local recipient(s) refused the message after DATA; DSN to <{}>",
+                   id, failed.size(), s.transaction->mail.path.text());
+      co_await bounce(settings, s, key, failed);
+    }
   }
   if (!s.remote.empty()) {
     auto queued = co_await enqueue_remote(settings, s, key);

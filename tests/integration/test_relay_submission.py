@@ -163,6 +163,31 @@ class Submission(SubmissionServed, unittest.TestCase):
         out = self.swaks(*auth)
         self.assertIn("250 2.0.0 Ok: queued as", out)
 
+    def test_local_recipient_refused_after_data_gets_the_sender_a_dsn(self):
+        self.mailctl("account", "add", "dave@example.test", "--password-stdin", input="pw\n")
+        self.mailctl("quota", "set", "dave@example.test", "3KiB")
+        path = os.path.join(self.dir, "big.eml")
+        with open(path, "wb") as f:
+            f.write(b"From: bob@example.test\r\nTo: dave@example.test, ann@example.test\r\n"
+                    b"Subject: too big for dave\r\n\r\n" + b"x" * 70 + b"\r\n" * 1 +
+                    (b"y" * 70 + b"\r\n") * 70)
+        bob_before = len(self.messages("bob@example.test"))
+        ann_before = len(self.messages("ann@example.test"))
+        out = self.swaks(*self.auth("bob@example.test"),
+                         "--to", "dave@example.test,ann@example.test", "--data", "@" + path)
+        self.assertIn("250 2.0.0 Ok: queued as", out)
+        self.assertEqual(len(self.messages("ann@example.test")), ann_before + 1)
+        self.assertEqual(self.messages("dave@example.test"), [])
+        bob = self.messages("bob@example.test")
+        self.assertEqual(len(bob), bob_before + 1)
+        dsn = bob[-1]
+        self.assertIn(b"Return-Path: <>", dsn)
+        self.assertIn(b"From: Mail Delivery System <MAILER-DAEMON@relay.example.test>", dsn)
+        self.assertIn(b"Content-Type: multipart/report; report-type=delivery-status", dsn)
+        self.assertIn(b"Final-Recipient: rfc822; dave@example.test\r\nAction: failed\r\n"
+                      b"Status: 5.2.2", dsn)
+        self.assertIn(b"Subject: too big for dave", dsn)  # the original header comes back
+
     def test_remote_recipients_are_queued_and_sms_refused(self):
         auth = ["--port", str(self.submissions_port), "--tlsc", "--auth", "PLAIN",
                 "--auth-user", "ann@example.test", "--auth-password", "pw",
