@@ -2,6 +2,7 @@
 
 #include <idn2.h>
 
+#include "base/ascii.hpp"
 #include "rpc/client.hpp"
 #include "rpc/status.hpp"
 
@@ -9,17 +10,6 @@ namespace tessera::directory {
 namespace {
 
 namespace v1 = store::v1;
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 smtp::Reply unknown_user(const std::string& address) {
   return {550, "5.1.1", "<" + address + ">: Recipient address rejected: User unknown"};
@@ -91,7 +81,7 @@ awaitable<Lookup> look_up(v1::Directory::Stub& directory, const LookupOptions& o
   }
   auto resolved = co_await resolve(directory, options, address);
   if (resolved && resolved->match() == v1::RECIPIENT_MATCH_UNKNOWN_USER &&
-      iequals(mailbox.local, "postmaster") && !options.postmaster.empty()) {
+      ascii_iequals(mailbox.local, "postmaster") && !options.postmaster.empty()) {
     resolved = co_await resolve(directory, options, options.postmaster);  // RFC 5321 §4.5.1
   }
   if (!resolved) {

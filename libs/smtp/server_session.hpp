@@ -12,10 +12,6 @@
 
 namespace tessera::smtp::detail {
 
-inline std::string new_id() {
-  return new_transaction_id();
-}
-
 class Session {
  public:
   Session(net::Connection connection, const ServerSettings& settings, Handler& handler)
@@ -26,7 +22,7 @@ class Session {
                 {.max_line_bytes = settings.max_line, .read_timeout = settings.command_timeout}) {
     info_.dialect = settings.dialect;
     info_.client = connection_.client;
-    info_.session_id = new_id();
+    info_.session_id = new_transaction_id();
     if (connection_.stream.is_tls()) {  // implicit TLS (submissions, RFC 8314 §3.3)
       info_.tls = true;
       info_.tls_protocol = connection_.stream.tls_protocol();

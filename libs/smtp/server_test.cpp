@@ -46,7 +46,8 @@ awaitable<void> serve_one(net::Stream stream, const ServerSettings& settings, Ha
 std::string converse(const std::string& input, FakeHandler& handler, ServerSettings settings = {}) {
   std::string output;
   settings.hostname = "mx.example.org";
-  settings.spool_directory = std::filesystem::temp_directory_path().string();
+  if (settings.spool_directory == ServerSettings{}.spool_directory)
+    settings.spool_directory = std::filesystem::temp_directory_path().string();
   run_coro([&]() -> awaitable<void> {
     auto [server, client] = co_await net::testing::socket_pair();
     asio::co_spawn(co_await asio::this_coro::executor,
@@ -147,6 +148,21 @@ TEST_CASE("SMTP server: too many errors end the session with 421") {
   CHECK(
       out.ends_with("500 5.5.2 Error: command not recognized\r\n"
                     "421 4.7.0 mx.example.org Error: too many errors\r\n"));
+}
+
+TEST_CASE("SMTP server: a spool that cannot take the message gives 452 4.3.1, and goes on") {
+  FakeHandler handler;
+  ServerSettings settings;
+  settings.spool_memory = 8;  // the rest would go to a file in a directory that is not there
+  settings.spool_directory = "/nonexistent/tessera-spool";
+  const auto out = converse(
+      "EHLO c\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<ann@example.org>\r\nDATA\r\n"
+      "more than eight bytes\r\n.\r\nNOOP\r\nQUIT\r\n",
+      handler, settings);
+  INFO(out);
+  CHECK(out.find("452 4.3.1 Error: insufficient system storage\r\n250 2.0.0 Ok\r\n221") !=
+        std::string::npos);
+  CHECK(handler.delivered.empty());
 }
 
 TEST_CASE("SMTP server: the client leaving mid-DATA delivers nothing") {

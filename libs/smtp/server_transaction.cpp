@@ -21,7 +21,7 @@ awaitable<Session::Next> Session::mail(const CommandLine& command) {
   auto answer = co_await handler_.mail(info_, *parsed);
   if (answer.positive()) {
     transaction_ = std::make_unique<Transaction>(Transaction{
-        .id = new_id(),
+        .id = new_transaction_id(),
         .mail = std::move(*parsed),
         .recipients = {},
         .body = Spool(settings_.spool_directory, settings_.spool_memory),

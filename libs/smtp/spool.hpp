@@ -7,10 +7,12 @@
 // Not thread-safe; one per transaction. Move-only; the file closes with the object.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
 
+#include "base/asio.hpp"
 #include "base/result.hpp"
 
 namespace tessera::smtp {
@@ -44,5 +46,23 @@ class Spool {
   int fd_ = -1;
   std::size_t size_ = 0;
 };
+
+// Hands `prefix` and then the spooled bytes to `write` (awaitable<Status>(std::string)) in
+// pieces of at most `chunk` bytes, the prefix in the first: a message going to the store or to
+// smtp-in as client-stream chunks. Stops at the first failing write or unreadable spool.
+template <typename Write>
+awaitable<Status> stream_spool(const Spool& body, std::string prefix, std::size_t chunk,
+                               Write& write) {
+  std::size_t offset = 0;
+  while (offset < body.size() || !prefix.empty()) {
+    auto piece = body.read(offset, chunk - std::min(chunk, prefix.size()));
+    if (!piece) co_return piece.error();
+    offset += piece->size();
+    prefix += *piece;
+    if (auto ok = co_await write(std::move(prefix)); !ok) co_return ok;
+    prefix.clear();
+  }
+  co_return Status{};
+}
 
 }  // namespace tessera::smtp

@@ -7,13 +7,6 @@
 namespace tessera::smtp {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
     s.remove_prefix(1);
@@ -102,7 +95,8 @@ TraceSeen scan_trace(std::string_view message) {
     if (colon == std::string_view::npos) continue;
     const auto name = ascii_upper(trim(line.substr(0, colon)));
     if (name == "RECEIVED") ++seen.received;
-    if (name == "DELIVERED-TO") seen.delivered_to.push_back(lower(trim(line.substr(colon + 1))));
+    if (name == "DELIVERED-TO")
+      seen.delivered_to.push_back(ascii_lower(trim(line.substr(colon + 1))));
   }
   return seen;
 }

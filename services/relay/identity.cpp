@@ -2,13 +2,12 @@
 
 #include <algorithm>
 
+#include "base/ascii.hpp"
+
 namespace tessera::relay {
 
 std::string fold_address(std::string_view address) {
-  std::string out(address);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
+  return ascii_lower(address);
 }
 
 bool Identity::may_send_as(std::string_view address) const {

@@ -34,25 +34,6 @@ std::string idempotency_key(const Submission& s) {
   return "relay:" + crypto::hex(digest.finish());
 }
 
-// Writes `prefix` then the spooled message as chunks of a client stream.
-template <typename Writer, typename Request>
-awaitable<Status> stream_body(Writer& writer, const smtp::Spool& body, const std::string& prefix,
-                              void (Request::*set_chunk)(std::string&&)) {
-  std::string chunk = prefix;
-  std::size_t offset = 0;
-  while (offset < body.size() || !chunk.empty()) {
-    auto piece = body.read(offset, kChunk - std::min(kChunk, chunk.size()));
-    if (!piece) co_return piece.error();
-    offset += piece->size();
-    chunk += *piece;
-    Request request;
-    (request.*set_chunk)(std::move(chunk));
-    chunk.clear();
-    if (auto ok = co_await writer.write(std::move(request)); !ok) co_return ok;
-  }
-  co_return Status{};
-}
-
 // One Inbound.Deliver stream: the envelope, then `body`.
 awaitable<Result<inbound::v1::DeliverReply>> send_inbound(const Settings& settings,
                                                           inbound::v1::Envelope envelope,
@@ -63,10 +44,13 @@ awaitable<Result<inbound::v1::DeliverReply>> send_inbound(const Settings& settin
                                    {.timeout = settings.store_timeout, .wait_for_ready = true});
   inbound::v1::DeliverRequest first;
   *first.mutable_envelope() = std::move(envelope);
-  if (auto ok = co_await writer->write(std::move(first)); ok) {
-    co_await stream_body<decltype(*writer), inbound::v1::DeliverRequest>(
-        *writer, body, "", &inbound::v1::DeliverRequest::set_chunk);
-  }
+  auto send = [&writer](std::string piece) -> awaitable<Status> {
+    inbound::v1::DeliverRequest request;
+    request.set_chunk(std::move(piece));
+    co_return co_await writer->write(std::move(request));
+  };
+  if (auto ok = co_await writer->write(std::move(first)); ok)
+    co_await smtp::stream_spool(body, "", kChunk, send);  // a failure shows in finish()
   co_return co_await writer->finish();
 }
 
@@ -79,10 +63,13 @@ awaitable<Result<v1::EnqueueReply>> send_queue(const Settings& settings, v1::Enq
                          {.timeout = settings.store_timeout, .wait_for_ready = true});
   v1::EnqueueRequest first;
   *first.mutable_header() = std::move(header);
-  if (auto ok = co_await writer->write(std::move(first)); ok) {
-    co_await stream_body<decltype(*writer), v1::EnqueueRequest>(*writer, body, prefix,
-                                                                &v1::EnqueueRequest::set_chunk);
-  }
+  auto send = [&writer](std::string piece) -> awaitable<Status> {
+    v1::EnqueueRequest request;
+    request.set_chunk(std::move(piece));
+    co_return co_await writer->write(std::move(request));
+  };
+  if (auto ok = co_await writer->write(std::move(first)); ok)
+    co_await smtp::stream_spool(body, prefix, kChunk, send);  // a failure shows in finish()
   co_return co_await writer->finish();
 }
 

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/ascii.hpp"
 #include "rpc/client.hpp"
 #include "rpc/status.hpp"
 #include "smtp/trace.hpp"
@@ -35,9 +36,7 @@ awaitable<void> check_loops(const Settings& settings, Delivery& d) {
     co_return;
   }
   for (auto& r : d.recipients) {
-    std::string login = r.login;
-    std::transform(login.begin(), login.end(), login.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const auto login = ascii_lower(r.login);
     if (open(r) && std::find(seen.delivered_to.begin(), seen.delivered_to.end(), login) !=
                        seen.delivered_to.end()) {
       r.outcome = {554, "5.4.6", "Mail forwarding loop for <" + r.login + ">"};
@@ -76,19 +75,15 @@ awaitable<Result<v1::DeliverReply>> send_to_store(const Settings& settings, cons
   v1::DeliverRequest first;
   *first.mutable_header() = header;
   if (auto ok = co_await writer->write(std::move(first)); !ok) co_return co_await writer->finish();
-  std::string chunk = prefix;
-  std::size_t offset = 0;
-  while (offset < d.body->size() || !chunk.empty()) {
-    const auto room = kChunk - std::min(kChunk, chunk.size());
-    auto piece = d.body->read(offset, room);
-    if (!piece) co_return piece.error();
-    offset += piece->size();
-    chunk += *piece;
+  // A named sink: GCC 12 mishandles lambdas with captures built inside co_await.
+  auto send = [&writer](std::string piece) -> awaitable<Status> {
     v1::DeliverRequest request;
-    request.set_chunk(std::move(chunk));
-    chunk.clear();
-    if (auto ok = co_await writer->write(std::move(request)); !ok) break;
-  }
+    request.set_chunk(std::move(piece));
+    co_return co_await writer->write(std::move(request));
+  };
+  if (auto sent = co_await smtp::stream_spool(*d.body, prefix, kChunk, send);
+      !sent && sent.error().code == "smtp.spool")
+    co_return sent.error();
   co_return co_await writer->finish();
 }
 

@@ -7,11 +7,79 @@ Accounts: ann@example.test (password "pw", alias sales@example.test) and bob@exa
 """
 import imaplib
 import os
+import re
+import socket
 import subprocess
 import tempfile
 import time
 
 import harness
+
+
+# The final reply of a stored message: "250 2.0.0 Ok: queued as <id>".
+QUEUED = re.compile(rb"^250 2\.0\.0 Ok: queued as ([0-9A-Z]{12,})$")
+
+
+def unfolded_received(raw):
+    """Tessera's Received field of a stored message, unfolded."""
+    m = re.search(rb"^Received:.*?\(Tessera\).*?(?=\r\n(?! |\t)|\Z)", raw, re.M | re.S)
+    if not m:
+        raise AssertionError(f"no Tessera Received in {raw[:500]!r}")
+    return re.sub(rb"\r\n[ \t]+", b" ", m.group(0))
+
+
+class Wire:
+    """A raw client on a socket: exact bytes out, replies read one at a time."""
+
+    def __init__(self, port, timeout=10.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def reply(self, timeout=10.0):
+        """One whole (possibly multiline) reply, CRLF-separated, without the last CRLF."""
+        self.sock.settimeout(timeout)
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise AssertionError(f"connection closed; got {lines!r} {self.buf!r}")
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line)
+            if line[3:4] != b"-":
+                return b"\r\n".join(lines)
+
+    def replies(self, n):
+        return [self.reply() for _ in range(n)]
+
+    def cmd(self, line):
+        self.send(line + b"\r\n")
+        return self.reply()
+
+    def closed(self, timeout=5.0):
+        """True when the server closed the connection (EOF, nothing more) within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return not self.buf
+                self.buf += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return not self.buf
+        except socket.timeout:
+            return False
+
+    def starttls(self):
+        assert not self.buf, self.buf
+        self.sock = harness.client_tls_context().wrap_socket(self.sock)
+
+    def close(self):
+        self.sock.close()
 
 
 class Served:
@@ -20,6 +88,22 @@ class Served:
 
     @classmethod
     def setUpClass(cls):
+        try:
+            cls.start_services()
+        except BaseException:
+            cls.stop_started()
+            raise
+
+    @classmethod
+    def stop_started(cls):
+        """After a failed setUpClass (unittest skips tearDownClass then): stops what started."""
+        for name in ("relay", "imap", "smtpd", "store"):
+            service = cls.__dict__.get(name)
+            if service is not None and service.proc is not None and service.proc.poll() is None:
+                service.stop()
+
+    @classmethod
+    def start_services(cls):
         cls.dir = tempfile.mkdtemp(prefix="tessera-smtp-")
         cls.cert, cls.key = harness.make_certificate(cls.dir)
         store_port = harness.free_port()

@@ -30,13 +30,6 @@ SENDER, RCPT, HELO = "sender@remote.test", "ann@example.test", "client.remote.te
 TESSERA_ID = re.compile(r"^[0-9A-Z]{12,}$")
 
 
-def stop_started(cls):
-    for name in ("imap", "smtpd", "store"):
-        service = cls.__dict__.get(name)
-        if service is not None and service.proc is not None and service.proc.poll() is None:
-            service.stop()
-
-
 class Load(threading.Thread):
     """smtp-source rounds, one after another, until stopped or out of time; keeps every
     acknowledged ID."""
@@ -89,7 +82,7 @@ class SmtpCrash(smtp_served.Served, unittest.TestCase):
         try:
             super().setUpClass()
         except BaseException:
-            stop_started(cls)
+            cls.stop_started()
             raise
 
     # --- kill and restart, same configuration, ports and data

@@ -19,16 +19,7 @@ import smtp_served
 SENDER = "sender@remote.test"
 EHLO = b"EHLO client.remote.test"
 MAX_MESSAGE = 50 << 20  # smtpd's default limits.max_message (50MiB)
-QUEUED = re.compile(rb"^250 2\.0\.0 Ok: queued as ([0-9A-Z]{12,})$")
 DATA_GO = b"354 End data with <CR><LF>.<CR><LF>"
-
-
-def stop_started(cls):
-    """After a failed setUpClass (unittest skips tearDownClass then): stops what did start."""
-    for name in ("imap", "smtpd", "store"):
-        service = cls.__dict__.get(name)
-        if service is not None and service.proc is not None and service.proc.poll() is None:
-            service.stop()
 
 
 def message(subject, body):
@@ -44,73 +35,15 @@ def dot_stuff(raw):
     return raw.replace(b"\r\n.", b"\r\n..") + b".\r\n"
 
 
-class Wire:
-    """A raw client on a socket: exact bytes out, replies read one at a time."""
-
-    def __init__(self, port, timeout=10.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def reply(self, timeout=10.0):
-        """One whole (possibly multiline) reply, CRLF-separated, without the last CRLF."""
-        self.sock.settimeout(timeout)
-        lines = []
-        while True:
-            while b"\r\n" not in self.buf:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise AssertionError(f"connection closed; got {lines!r} {self.buf!r}")
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\r\n", 1)
-            lines.append(line)
-            if line[3:4] != b"-":
-                return b"\r\n".join(lines)
-
-    def replies(self, n):
-        return [self.reply() for _ in range(n)]
-
-    def cmd(self, line):
-        self.send(line + b"\r\n")
-        return self.reply()
-
-    def closed(self, timeout=5.0):
-        """True when the server closed the connection (EOF, nothing more) within timeout."""
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return not self.buf
-                self.buf += chunk
-        except (ConnectionResetError, BrokenPipeError):
-            return not self.buf
-        except socket.timeout:
-            return False
-
-    def starttls(self):
-        assert not self.buf, self.buf
-        self.sock = harness.client_tls_context().wrap_socket(self.sock)
-
-    def close(self):
-        self.sock.close()
-
-
 class LimitsBase(smtp_served.Served):
     @classmethod
     def setUpClass(cls):
         if not os.path.exists(harness.binary("smtpd")):
             raise AssertionError(f"{harness.binary('smtpd')} is not built")
-        try:
-            super().setUpClass()
-        except BaseException:
-            stop_started(cls)
-            raise
+        super().setUpClass()  # stops what it started if it fails
 
     def wire(self, hello=True):
-        w = Wire(self.smtp_port)
+        w = smtp_served.Wire(self.smtp_port)
         self.addCleanup(w.close)
         greeting = w.reply()
         self.assertEqual(greeting, b"220 mx.example.test ESMTP Tessera")
@@ -130,7 +63,7 @@ class LimitsBase(smtp_served.Served):
     def assert_grew_by(self, before, login, reply, sent):
         """login's INBOX is `before` plus exactly one message: the one `reply` named, holding
         exactly `sent` below the trace fields."""
-        m = QUEUED.match(reply)
+        m = smtp_served.QUEUED.match(reply)
         self.assertTrue(m, reply)
         after = self.inbox(login)
         self.assertEqual(after[:len(before)], before)
@@ -144,6 +77,39 @@ class LimitsBase(smtp_served.Served):
 class Limits(LimitsBase, unittest.TestCase):
     smtpd_config = {"limits": {"max_errors": 5, "max_recipients": 100,
                                "commands_without_mail": 20}}
+
+    # --- loops (RFC 5321 §6.3, SEC-10) and a quota found full only after DATA (IN-04)
+
+    def test_delivered_to_the_recipient_is_a_loop(self):
+        before = self.inbox()
+        w = self.wire()
+        self.start_data(w)
+        w.send(dot_stuff(b"Delivered-To: ann@example.test\r\n" + message(b"looped", b"x\r\n")))
+        self.assertEqual(w.reply(), b"554 5.4.6 Mail forwarding loop for <ann@example.test>")
+        self.assertEqual(self.inbox(), before)
+
+    def test_too_many_received_fields_is_a_loop(self):
+        before = self.inbox()
+        w = self.wire()
+        self.start_data(w)
+        hops = b"".join(b"Received: from hop%d by hop%d; Tue, 1 Dec 2026 10:00:00 +0000\r\n"
+                        % (i, i + 1) for i in range(101))
+        w.send(dot_stuff(hops + message(b"around and around", b"x\r\n")))
+        self.assertEqual(w.reply(), b"554 5.4.6 Too many hops (101)")
+        self.assertEqual(self.inbox(), before)
+
+    def test_quota_full_after_data_holds_the_whole_message_back(self):
+        self.mailctl("account", "add", "erin@example.test", "--password-stdin", input="pw\n")
+        self.mailctl("quota", "set", "erin@example.test", "3KiB")
+        before = self.inbox()
+        w = self.wire()
+        self.start_data(w, rcpts=(b"ann@example.test", b"erin@example.test"))  # no SIZE
+        w.send(dot_stuff(message(b"too big for erin", (b"z" * 998 + b"\r\n") * 5)))
+        # One reply for all on port 25: nobody gets a copy, the sender retries later (and is
+        # then refused at RCPT for erin alone).
+        self.assertEqual(w.reply(), b"452 4.2.2 Mailbox full, try again later")
+        self.assertEqual(self.inbox(), before)
+        self.assertEqual(self.inbox("erin@example.test"), [])
 
     # --- (a) size
 
@@ -370,10 +336,10 @@ class ConnectionLimits(LimitsBase, unittest.TestCase):
     smtpd_config = {"limits": {"connections_per_ip": 2}}
 
     def test_connections_past_the_per_ip_limit_get_421(self):
-        first, second = Wire(self.smtp_port), Wire(self.smtp_port)
+        first, second = smtp_served.Wire(self.smtp_port), smtp_served.Wire(self.smtp_port)
         for w in (first, second):
             self.assertTrue(w.reply().startswith(b"220 mx.example.test ESMTP"))
-        third = Wire(self.smtp_port)
+        third = smtp_served.Wire(self.smtp_port)
         self.assertEqual(third.reply(), b"421 4.7.0 Error: too many connections, try again later")
         self.assertTrue(third.closed())
         self.assertEqual(first.cmd(b"QUIT"), b"221 2.0.0 Bye")
@@ -381,7 +347,7 @@ class ConnectionLimits(LimitsBase, unittest.TestCase):
         # The slot comes back once the first session has ended.
         deadline = time.monotonic() + 5
         while True:
-            fourth = Wire(self.smtp_port)
+            fourth = smtp_served.Wire(self.smtp_port)
             greeting = fourth.reply()
             if greeting.startswith(b"220") or time.monotonic() > deadline:
                 break

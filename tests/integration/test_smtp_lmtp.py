@@ -21,22 +21,6 @@ import smtp_served
 SENDER = "sender@remote.test"
 LHLO = "mta.example.test"
 QUOTA_ACCOUNT = "carol@example.test"  # receives nothing, so its usage stays 0
-QUEUED = re.compile(rb"^250 2\.0\.0 Ok: queued as ([0-9A-Z]{12,})$")
-
-
-def stop_started(cls):
-    """After a failed setUpClass (unittest skips tearDownClass then): stops what did start."""
-    for name in ("imap", "smtpd", "store"):
-        service = cls.__dict__.get(name)
-        if service is not None and service.proc is not None and service.proc.poll() is None:
-            service.stop()
-
-
-def unfolded_received(raw):
-    m = re.search(rb"^Received:.*?\(Tessera\).*?(?=\r\n(?! |\t)|\Z)", raw, re.M | re.S)
-    if not m:
-        raise AssertionError(f"no Tessera Received in {raw[:500]!r}")
-    return re.sub(rb"\r\n[ \t]+", b" ", m.group(0))
 
 
 def message(subject, body, to="ann@example.test"):
@@ -48,41 +32,6 @@ def message(subject, body, to="ann@example.test"):
             b"\r\n" + body)
 
 
-class Wire:
-    """A raw client on a socket: exact bytes out, replies read one at a time."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def reply(self):
-        """One whole (possibly multiline) reply, CRLF-separated, without the last CRLF."""
-        lines = []
-        while True:
-            while b"\r\n" not in self.buf:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise AssertionError(f"connection closed; got {lines!r} {self.buf!r}")
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\r\n", 1)
-            lines.append(line)
-            if line[3:4] != b"-":
-                return b"\r\n".join(lines)
-
-    def replies(self, n):
-        return [self.reply() for _ in range(n)]
-
-    def cmd(self, line):
-        self.send(line + b"\r\n")
-        return self.reply()
-
-    def close(self):
-        self.sock.close()
-
-
 class Lmtp(smtp_served.Served, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -92,11 +41,11 @@ class Lmtp(smtp_served.Served, unittest.TestCase):
             super().setUpClass()
             cls.mailctl("account", "add", QUOTA_ACCOUNT, "--password-stdin", input="pw\n")
         except BaseException:
-            stop_started(cls)
+            cls.stop_started()
             raise
 
     def wire(self, port, hello):
-        w = Wire(port)
+        w = smtp_served.Wire(port)
         self.addCleanup(w.close)
         greeting = w.reply()
         self.assertTrue(greeting.startswith(b"220 mx.example.test "), greeting)
@@ -107,7 +56,7 @@ class Lmtp(smtp_served.Served, unittest.TestCase):
 
     def stored(self, queue_id, login):
         needle = re.compile(rb" id " + re.escape(queue_id) + rb"\b")
-        return [raw for raw in self.messages(login) if needle.search(unfolded_received(raw))]
+        return [raw for raw in self.messages(login) if needle.search(smtp_served.unfolded_received(raw))]
 
     def one_copy(self, queue_id, sent, login):
         copies = self.stored(queue_id, login)
@@ -116,7 +65,7 @@ class Lmtp(smtp_served.Served, unittest.TestCase):
         return copies[0]
 
     def queue_id(self, reply):
-        m = QUEUED.match(reply)
+        m = smtp_served.QUEUED.match(reply)
         self.assertTrue(m, reply)
         return m.group(1)
 
@@ -138,7 +87,7 @@ class Lmtp(smtp_served.Served, unittest.TestCase):
         queue_id = re.fullmatch(rb"2\.0\.0 Ok: queued as ([0-9A-Z]{12,})", bob[1]).group(1)
         ann = self.one_copy(queue_id, raw, "ann@example.test")
         self.one_copy(queue_id, raw, "bob@example.test")
-        self.assertIn(b" with LMTP id ", unfolded_received(ann))
+        self.assertIn(b" with LMTP id ", smtp_served.unfolded_received(ann))
 
     def test_mixed_recipients_reply_per_recipient(self):
         w = self.wire(self.lmtp_port, b"LHLO " + LHLO.encode())
@@ -162,7 +111,7 @@ class Lmtp(smtp_served.Served, unittest.TestCase):
         self.assertNotIn(b"Delivered-To:", stored[:len(stored) - len(raw)])
 
     def test_lmtp_wants_lhlo(self):
-        w = Wire(self.lmtp_port)
+        w = smtp_served.Wire(self.lmtp_port)
         self.addCleanup(w.close)
         self.assertTrue(w.reply().startswith(b"220 mx.example.test LMTP"))
         self.assertEqual(w.cmd(b"EHLO " + LHLO.encode()), b"500 5.5.1 Error: use LHLO in LMTP")
@@ -225,7 +174,7 @@ class Lmtp(smtp_served.Served, unittest.TestCase):
         self.assertEqual(replies[:3], [b"250 2.1.0 Ok", b"250 2.1.5 Ok",
                                        b"250 2.0.0 1000 octets received"])
         stored = self.one_copy(self.queue_id(replies[3]), first + second, "ann@example.test")
-        self.assertIn(b" with ESMTP id ", unfolded_received(stored))
+        self.assertIn(b" with ESMTP id ", smtp_served.unfolded_received(stored))
         self.assertEqual(w.cmd(b"DATA"), b"503 5.5.1 Error: need MAIL")  # transaction over
         self.assertEqual(w.cmd(b"QUIT"), b"221 2.0.0 Bye")
 

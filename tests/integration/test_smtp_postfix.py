@@ -56,14 +56,6 @@ def message(message_id, subject, body, to="ann@example.test", extra=b""):
             b"\r\n" + body)
 
 
-def stop_started(cls):
-    """After a failed setUpClass (unittest skips tearDownClass then): stops what did start."""
-    for name in ("imap", "smtpd", "store"):
-        service = cls.__dict__.get(name)
-        if service is not None and service.proc is not None and service.proc.poll() is None:
-            service.stop()
-
-
 class PostfixRelaysIn(smtp_served.Served, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -79,7 +71,7 @@ class PostfixRelaysIn(smtp_served.Served, unittest.TestCase):
         except BaseException:
             if cls.postfix:
                 cls.postfix.stop()
-            stop_started(cls)
+            cls.stop_started()
             raise
 
     @classmethod

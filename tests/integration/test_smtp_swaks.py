@@ -47,14 +47,6 @@ def ensure_swaks():
     return None
 
 
-def stop_started(cls):
-    """After a failed setUpClass (unittest skips tearDownClass then): stops what did start."""
-    for name in ("imap", "smtpd", "store"):
-        service = cls.__dict__.get(name)
-        if service is not None and service.proc is not None and service.proc.poll() is None:
-            service.stop()
-
-
 def sent_data(transcript):
     """The DATA swaks sent, from its transcript: the " -> " (" ~> " under TLS) lines after the
     354 up to the lone ".", CRLF-terminated, with swaks' dot-stuffing undone."""
@@ -78,14 +70,6 @@ def sent_data(transcript):
     raise AssertionError("no end of data in the transcript")
 
 
-def unfolded_received(raw):
-    """Tessera's Received field of a stored message, unfolded."""
-    m = re.search(rb"^Received:.*?\(Tessera\).*?(?=\r\n(?! |\t)|\Z)", raw, re.M | re.S)
-    if not m:
-        raise AssertionError(f"no Tessera Received in {raw[:500]!r}")
-    return re.sub(rb"\r\n[ \t]+", b" ", m.group(0))
-
-
 def message(subject, body, extra=b""):
     return (b"From: Sender <" + SENDER.encode() + b">\r\n"
             b"To: ann@example.test\r\n"
@@ -93,36 +77,6 @@ def message(subject, body, extra=b""):
             b"Date: Tue, 01 Dec 2026 10:00:00 +0000\r\n"
             b"Message-ID: <" + str(time.monotonic_ns()).encode() + b"@remote.test>\r\n" + extra +
             b"\r\n" + body)
-
-
-class Wire:
-    """A raw client on a socket, for what smtplib will not send (a UTF-8 address without
-    SMTPUTF8)."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = b""
-
-    def reply(self):
-        """One whole (possibly multiline) reply as bytes, CRLF-separated, without the last CRLF."""
-        lines = []
-        while True:
-            while b"\r\n" not in self.buf:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise AssertionError(f"connection closed; got {lines!r} {self.buf!r}")
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\r\n", 1)
-            lines.append(line)
-            if line[3:4] != b"-":
-                return b"\r\n".join(lines)
-
-    def cmd(self, line):
-        self.sock.sendall(line + b"\r\n")
-        return self.reply()
-
-    def close(self):
-        self.sock.close()
 
 
 class SwaksBase(smtp_served.Served):
@@ -137,7 +91,7 @@ class SwaksBase(smtp_served.Served):
             super().setUpClass()
             cls.extra_setup()
         except BaseException:
-            stop_started(cls)
+            cls.stop_started()
             raise
 
     @classmethod
@@ -168,7 +122,7 @@ class SwaksBase(smtp_served.Served):
         deadline = time.monotonic() + timeout
         while True:
             found = [raw for raw in self.messages(login)
-                     if needle.search(unfolded_received(raw))]
+                     if needle.search(smtp_served.unfolded_received(raw))]
             if found or time.monotonic() > deadline:
                 return found
             time.sleep(0.2)
@@ -205,7 +159,7 @@ class SwaksToMx(SwaksBase, unittest.TestCase):
         stored = self.one_copy(self.queued_id(out), sent)
         self.assertTrue(stored.startswith(b"Return-Path: <" + SENDER.encode() + b">\r\n"
                                           b"Delivered-To: ann@example.test\r\n"), stored[:200])
-        received = unfolded_received(stored)
+        received = smtp_served.unfolded_received(stored)
         self.assertIn(b"Received: from " + HELO.encode() + b" ([127.0.0.1])", received)
         self.assertIn(b" by mx.example.test (Tessera) with ESMTP id ", received)
         self.assertIn(b"for <ann@example.test>;", received)
@@ -223,7 +177,7 @@ class SwaksToMx(SwaksBase, unittest.TestCase):
         self.assertNotRegex(after_tls, rb"<~  250[- ]STARTTLS")
         sent = sent_data(out)
         self.assertEqual(sent, raw + b"\r\n")
-        received = unfolded_received(self.one_copy(self.queued_id(out), sent))
+        received = smtp_served.unfolded_received(self.one_copy(self.queued_id(out), sent))
         self.assertIn(b" with ESMTPS id ", received)
         self.assertIn(b"(using TLSv1.", received)
         self.assertRegex(received, rb"\(using TLSv1\.[23] with cipher [A-Z0-9_-]+\)")
@@ -323,11 +277,11 @@ class SwaksToMx(SwaksBase, unittest.TestCase):
         queue_id = self.smtputf8_send(SENDER, "name@bücher.example", raw)
         stored = self.one_copy(queue_id, raw, IDN_ACCOUNT)
         self.assertIn(b"Delivered-To: " + IDN_ACCOUNT.encode() + b"\r\n", stored)
-        self.assertIn(b"for <" + IDN_ACCOUNT.encode() + b">;", unfolded_received(stored))
+        self.assertIn(b"for <" + IDN_ACCOUNT.encode() + b">;", smtp_served.unfolded_received(stored))
 
     def test_utf8_address_without_smtputf8_refused(self):
         before = self.counts(IDN_ACCOUNT, "ann@example.test")
-        w = Wire(self.smtp_port)
+        w = smtp_served.Wire(self.smtp_port)
         try:
             self.assertTrue(w.reply().startswith(b"220 "))
             self.assertTrue(w.cmd(b"EHLO " + HELO.encode()).startswith(b"250-"))
@@ -355,7 +309,7 @@ class SwaksToMx(SwaksBase, unittest.TestCase):
         # "with" values of a transaction under SMTPUTF8; "UTF8ESMTP" is not a registered name.
         raw = message(b"utf8 with", b"Which protocol?\r\n")
         queue_id = self.smtputf8_send("jörg@example.org", "ann@example.test", raw)
-        received = unfolded_received(self.one_copy(queue_id, raw))
+        received = smtp_served.unfolded_received(self.one_copy(queue_id, raw))
         self.assertIn(b" with UTF8SMTP id ", received)
 
     # --- (f) refused recipients, relay tricks
@@ -406,7 +360,7 @@ class SwaksToMx(SwaksBase, unittest.TestCase):
                 self.assertEqual(status, 0, out.decode(errors="replace"))
                 stored = self.one_copy(self.queued_id(out), raw + b"\r\n")
                 self.assertIn(b"Delivered-To: ann@example.test\r\n", stored)
-                self.assertIn(b"for <" + rcpt.encode() + b">;", unfolded_received(stored))
+                self.assertIn(b"for <" + rcpt.encode() + b">;", smtp_served.unfolded_received(stored))
 
     def test_plus_address_alias_and_account_in_one_transaction(self):
         raw = message(b"ann three times", b"ann, ann+news and sales: one copy.")
