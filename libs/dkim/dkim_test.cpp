@@ -239,6 +239,33 @@ TEST_CASE("signers on several threads share the one library handle") {
     CHECK(verify(message, record) == DKIM_STAT_OK);
 }
 
+TEST_CASE("the ed25519 key state libopendkim 2.11.0 would leak is found and freed") {
+  for (auto algorithm : {Algorithm::ed25519_sha256, Algorithm::rsa_sha256}) {
+    auto key = test_key(algorithm);
+    INFO(algorithm_name(algorithm));
+    detail::HandleMemory memory;
+    DKIM_STAT status = DKIM_STAT_OK;
+    DKIM* handle = dkim_sign(
+        detail::library(), reinterpret_cast<const u_char*>("test"), &memory,
+        reinterpret_cast<dkim_sigkey_t>(key.private_key.data()),
+        reinterpret_cast<const u_char*>("s1"), reinterpret_cast<const u_char*>("example.org"),
+        DKIM_CANON_RELAXED, DKIM_CANON_RELAXED,
+        algorithm == Algorithm::rsa_sha256 ? DKIM_SIGN_RSASHA256 : DKIM_SIGN_ED25519SHA256, -1,
+        &status);
+    REQUIRE(handle != nullptr);
+    std::string message = kMessage;
+    REQUIRE(dkim_chunk(handle, reinterpret_cast<u_char*>(message.data()), message.size()) ==
+            DKIM_STAT_OK);
+    REQUIRE(dkim_chunk(handle, nullptr, 0) == DKIM_STAT_OK);
+    REQUIRE(dkim_eom(handle, nullptr) == DKIM_STAT_OK);
+    // RSA key state is freed by dkim_free itself and must not be taken for ed25519's.
+    CHECK(detail::release_ed25519_key(memory) ==
+          (algorithm == Algorithm::ed25519_sha256 && dkim_libversion() == 0x020B0000));
+    dkim_free(handle);
+    CHECK(memory.live.empty());  // everything the handle allocated is gone again
+  }
+}
+
 TEST_CASE("DNS records publish the public half (RFC 6376 §3.6.1, RFC 8463 §4)") {
   const auto& rsa = test_key(Algorithm::rsa_sha256);
   CHECK(record_name(rsa) == "s1._domainkey.example.org");

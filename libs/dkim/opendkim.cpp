@@ -29,7 +29,7 @@ const char* kOversignedFields[] = {
 // clang-format on
 
 DKIM_LIB* start() {
-  DKIM_LIB* lib = dkim_init(nullptr, nullptr);
+  DKIM_LIB* lib = dkim_init(handle_malloc, handle_free);
   if (lib == nullptr) {
     std::fputs("dkim: libopendkim could not start (dkim_init)\n", stderr);
     std::abort();

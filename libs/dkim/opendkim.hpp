@@ -2,7 +2,9 @@
 // process-wide library handle and the mapping of its statuses to Errors. Private to libs/dkim.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
+#include <unordered_map>
 
 #include "base/result.hpp"
 
@@ -23,5 +25,19 @@ DKIM_LIB* library();
 // An Error with code "dkim.<what went wrong>" for a libopendkim status; `step` names the call
 // ("dkim_eom"), `handle` (may be null) adds libopendkim's own detail.
 Error status_error(DKIM_STAT status, std::string_view step, DKIM* handle);
+
+// What libopendkim allocated for one signing handle and has not freed: the handle's memory
+// closure (dkim_sign's memclosure), filled by handle_malloc / handle_free, which library() gives
+// dkim_init. A null closure is plain malloc / free.
+struct HandleMemory {
+  std::unordered_map<void*, std::size_t> live;  // block → size
+};
+void* handle_malloc(void* closure, std::size_t bytes);
+void handle_free(void* closure, void* block);
+
+// Call before dkim_free of an ed25519-sha256 signing handle whose dkim_eom ran: frees the key
+// state libopendkim 2.11.0 would leak (ed25519_leak.cpp); whether it found it. A no-op (false)
+// with any other libopendkim, or when the state does not look as expected.
+bool release_ed25519_key(HandleMemory& memory);
 
 }  // namespace tessera::dkim::detail

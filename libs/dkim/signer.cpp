@@ -11,12 +11,15 @@ namespace tessera::dkim {
 struct Signer::State {
   Key key;  // libopendkim reads the PEM only at dkim_eom: it must live as long as the handle
   DKIM* handle = nullptr;
-  bool last_was_cr = false;  // across chunks, for the LF → CRLF rule
-  bool spent = false;        // finished, or failed: libopendkim's handle cannot go on
-  std::string scratch;       // the chunk with CRLF line ends
+  detail::HandleMemory memory;  // ed25519 only: what the handle allocated
+  bool last_was_cr = false;     // across chunks, for the LF → CRLF rule
+  bool spent = false;           // finished, or failed: libopendkim's handle cannot go on
+  std::string scratch;          // the chunk with CRLF line ends
 
   ~State() {
-    if (handle != nullptr) dkim_free(handle);
+    if (handle == nullptr) return;
+    if (key.algorithm == Algorithm::ed25519_sha256) (void)detail::release_ed25519_key(memory);
+    dkim_free(handle);
   }
 };
 
@@ -31,8 +34,10 @@ Result<std::unique_ptr<Signer>> Signer::create(const Key& key) {
   auto text = [](const std::string& s) { return reinterpret_cast<const u_char*>(s.c_str()); };
   // RFC 6376 §3.4: relaxed canonicalization of header and body survives the re-folding and
   // trailing-space changes that relays on the way commonly make.
+  // Only ed25519 handles track their allocations (for release_ed25519_key).
+  void* closure = key.algorithm == Algorithm::ed25519_sha256 ? &state->memory : nullptr;
   state->handle = dkim_sign(
-      detail::library(), reinterpret_cast<const u_char*>("tessera"), nullptr,
+      detail::library(), reinterpret_cast<const u_char*>("tessera"), closure,
       reinterpret_cast<dkim_sigkey_t>(state->key.private_key.data()), text(state->key.selector),
       text(state->key.domain), DKIM_CANON_RELAXED, DKIM_CANON_RELAXED,
       key.algorithm == Algorithm::ed25519_sha256 ? DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256,
