@@ -10,9 +10,10 @@ submission to the same remote address is queued — proves that count moves), an
 mailboxes stay as they were. An smtp-sink on a free loopback port stands for "the Internet" and
 must receive nothing. TODO(outbound workers): the relay has no configuration key yet for the
 remote SMTP port or a DNS server (`tessera-relayd --config-doc`), so nothing points at the sink
-today; once the delivery workers land, give the relay `relay_config` keys that route every
-remote domain to `cls.sink.port` (and a DNS server answering for evil.test), and the sink check
-becomes the end-to-end one.
+today; once the delivery workers land (being written with `delivery.port` and `dns.servers`,
+and an smtp-sink `Sink` and dnsmasq `DnsZone` in outbound_peers.py), use those instead of the
+Sink below: `relay_config` with `delivery.port` = the sink's port and a zone answering for
+evil.test and the other remote domains here, and the sink check becomes the end-to-end one.
 
 Sending as another account (550 5.7.1) is tested in test_relay_submission.py."""
 import base64
@@ -135,18 +136,21 @@ class OpenRelay(SubmissionServed, unittest.TestCase):
         for reason in (smtp_peers.ensure_postfix(), test_smtp_swaks.ensure_swaks()):
             if reason:
                 raise unittest.SkipTest(reason)
-        cls.sink = None
-        super().setUpClass()
+        cls.sink = Sink().start()
+        # Once relayd has delivery workers, a queued test message must never make it ask the
+        # system's resolver (not on loopback) for evil.test: a DNS server nobody answers on.
+        if "`dns.servers`" in harness.run_once("relayd", ["--config-doc"])[1]:
+            cls.relay_config = {"dns": {"servers": [f"127.0.0.1:{harness.free_port()}"]}}
         try:
-            cls.sink = Sink().start()
+            super().setUpClass()
         except BaseException:
-            cls.tearDownClass()
+            cls.stop_started()  # the relay's start is outside Served's own clean-up
+            cls.sink.stop()
             raise
 
     @classmethod
     def tearDownClass(cls):
-        if cls.sink:
-            cls.sink.stop()
+        cls.sink.stop()
         super().tearDownClass()
 
     def setUp(self):
