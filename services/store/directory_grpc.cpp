@@ -103,4 +103,16 @@ grpc::Status DirectoryService::GetQuota(grpc::ServerContext*, const v1::GetQuota
   return answer(ops_.quota(*request), reply);
 }
 
+grpc::Status DirectoryService::GenerateDkimKey(grpc::ServerContext*,
+                                               const v1::GenerateDkimKeyRequest* request,
+                                               v1::DkimKey* reply) {
+  return answer(ops_.generate_dkim_key(*request), reply);
+}
+
+grpc::Status DirectoryService::ListDkimKeys(grpc::ServerContext*,
+                                            const v1::ListDkimKeysRequest* request,
+                                            v1::ListDkimKeysReply* reply) {
+  return answer(ops_.list_dkim_keys(*request), reply);
+}
+
 }  // namespace tessera::store

@@ -44,6 +44,10 @@ class DirectoryService final : public v1::Directory::Service {
                                 v1::ChargeSubmissionReply* reply) override;
   grpc::Status GetQuota(grpc::ServerContext*, const v1::GetQuotaRequest* request,
                         v1::Quota* reply) override;
+  grpc::Status GenerateDkimKey(grpc::ServerContext*, const v1::GenerateDkimKeyRequest* request,
+                               v1::DkimKey* reply) override;
+  grpc::Status ListDkimKeys(grpc::ServerContext*, const v1::ListDkimKeysRequest* request,
+                            v1::ListDkimKeysReply* reply) override;
 
  private:
   DirectoryOps ops_;

@@ -149,6 +149,7 @@ Result<v1::RemoveDomainReply> DirectoryOps::remove_domain(const v1::RemoveDomain
   if (used) return failed_precondition("domain " + *name + " still has accounts or aliases");
   rocksdb::WriteBatch batch;
   batch.Delete(context_.db.family(Family::accounts), domain_key(*name));
+  if (auto dropped = drop_dkim_keys(batch, *name); !dropped) return dropped.error();
   if (auto written = context_.db.write_synced(batch); !written) return written.error();
   return v1::RemoveDomainReply();
 }

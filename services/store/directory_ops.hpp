@@ -1,12 +1,13 @@
 // The Directory service logic (proto/tessera/store/v1/directory.proto): hosted domains,
 // accounts with their aliases and sender addresses, recipient resolution for smtp-in,
-// authentication for every front end, and quota.
+// authentication for every front end, quota, and the domains' DKIM keys (directory_dkim.cpp).
 //
 // Directory keys live in the `accounts` family, tagged by their first byte:
-//   'A' account id        → AccountRecord            (keys::account_record)
-//   'D' domain            → Domain
-//   'L' domain \0 local   → account id (8) | kind (1: 'a' main address, 'l' alias), folded
-//   'N'                   → next account id (8)
+//   'A' account id           → AccountRecord            (keys::account_record)
+//   'D' domain               → Domain
+//   'L' domain \0 local      → account id (8) | kind (1: 'a' main address, 'l' alias), folded
+//   'N'                      → next account id (8)
+//   'K' domain \0 selector   → DkimKey, private key included (directory_dkim.cpp)
 // Writes of the directory serialise on one mutex (address uniqueness spans accounts).
 #pragma once
 
@@ -53,6 +54,9 @@ class DirectoryOps {
   Result<v1::Quota> quota(const v1::GetQuotaRequest& request);
   Result<v1::ChargeSubmissionReply> charge_submission(const v1::ChargeSubmissionRequest& request);
 
+  Result<v1::DkimKey> generate_dkim_key(const v1::GenerateDkimKeyRequest& request);
+  Result<v1::ListDkimKeysReply> list_dkim_keys(const v1::ListDkimKeysRequest& request);
+
  private:
   struct AddressEntry {
     std::uint64_t account_id = 0;
@@ -65,6 +69,8 @@ class DirectoryOps {
   Result<bool> hosted(const std::string& domain);
   Status adjust_domain_count(rocksdb::WriteBatch& batch, const std::string& domain, int delta);
   bool verify(std::string_view password, std::string_view hash);
+  // Deletes every DKIM key of `domain` in `batch` (RemoveDomain). Caller holds write_mutex_.
+  Status drop_dkim_keys(rocksdb::WriteBatch& batch, const std::string& domain);
 
   Context& context_;
   crypto::Params params_;

@@ -1,7 +1,9 @@
 """mailctl against a real tessera-store (issue 3): every command an operator uses, its --json
 output, and the one-line errors with their exit codes (1 refused, 2 usage, 3 unreachable)."""
+import base64
 import json
 import os
+import re
 import subprocess
 import tempfile
 import unittest
@@ -64,6 +66,62 @@ class Mailctl(unittest.TestCase):
         self.ok("account", "remove", "bob@life.test")
         out, _ = self.ok("account", "list", "life.test")
         self.assertNotIn("bob@", out)
+
+    def zone_record(self, line):
+        """(name, TXT text) of a zone line; checks the DNS limits the line must keep."""
+        match = re.fullmatch(r'(\S+\.) IN TXT((?: "[^"\\]*")+)', line)
+        self.assertIsNotNone(match, line)
+        strings = re.findall(r'"([^"]*)"', match.group(2))
+        for string in strings:
+            self.assertLessEqual(len(string), 255)  # RFC 1035 §3.3.14
+        return match.group(1), "".join(strings)
+
+    def public_key(self, text, k):
+        match = re.fullmatch(rf"v=DKIM1; k={k}; p=([A-Za-z0-9+/]+=*)", text)
+        self.assertIsNotNone(match, text)
+        return base64.b64decode(match.group(1), validate=True)
+
+    def test_dkim_keys(self):
+        self.ok("domain", "add", "dkim.test")
+        out, _ = self.ok("dkim", "generate", "dkim.test")
+        name, text = self.zone_record(out.rstrip("\n"))
+        self.assertRegex(name, r"^rsa-\d{6}\._domainkey\.dkim\.test\.$")
+        der = self.public_key(text, "rsa")
+        described = subprocess.run(["openssl", "pkey", "-pubin", "-inform", "DER", "-noout",
+                                    "-text"], input=der, capture_output=True, check=True)
+        self.assertIn(b"Public-Key: (2048 bit)", described.stdout)
+        out, _ = self.ok("dkim", "generate", "dkim.test", "--algorithm", "ed25519",
+                         "--selector", "Ed1")
+        name, text = self.zone_record(out.rstrip("\n"))
+        self.assertEqual(name, "ed1._domainkey.dkim.test.")
+        self.assertEqual(len(self.public_key(text, "ed25519")), 32)  # RFC 8463 §4
+
+        code, _, err = self.run_ctl("dkim", "generate", "dkim.test", "--selector", "ed1")
+        self.assertEqual((code, len(err.splitlines())), (1, 1), err)
+        self.assertIn("--replace", err)
+        out, _ = self.ok("dkim", "generate", "dkim.test", "--selector", "ed1", "--replace")
+        self.assertIn("k=rsa", out)
+
+        out, _ = self.ok("dkim", "show", "dkim.test")
+        selectors = [self.zone_record(line)[0].split(".")[0] for line in out.splitlines()]
+        self.assertEqual(len(selectors), 2, out)
+        self.assertEqual(selectors[0], "ed1")  # by selector
+        self.assertRegex(selectors[1], r"^rsa-\d{6}$")
+        out, _ = self.ok("--json", "dkim", "show", "dkim.test")
+        keys = [json.loads(line) for line in out.splitlines()]
+        self.assertEqual([k["algorithm"] for k in keys], ["DKIM_ALGORITHM_RSA_SHA256"] * 2)
+        self.assertEqual([k["private_key_pem"] for k in keys], ["", ""])  # never to mailctl
+
+        code, _, err = self.run_ctl("dkim", "show", "nowhere.test")
+        self.assertEqual(code, 1)
+        self.assertIn("not hosted", err)
+        code, _, err = self.run_ctl("dkim", "generate", "dkim.test", "--algorithm", "dsa")
+        self.assertEqual(code, 2)
+        self.ok("domain", "remove", "dkim.test")
+        self.ok("domain", "add", "dkim.test")
+        out, err = self.ok("dkim", "show", "dkim.test")
+        self.assertEqual(out, "")  # the keys went with the domain
+        self.assertIn("mailctl dkim generate dkim.test", err)
 
     def test_errors_are_one_line_with_exit_codes(self):
         code, _, err = self.run_ctl("account", "add", "x@nowhere.test")

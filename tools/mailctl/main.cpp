@@ -1,11 +1,12 @@
 // mailctl: administration of a Tessera store from the command line (domains, accounts,
-// aliases, mailboxes, quota). See README.md for every command.
+// aliases, mailboxes, quota, DKIM keys). See README.md for every command.
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "client.hpp"
+#include "command.hpp"
 #include "config/value.hpp"
 #include "crypto/random.hpp"
 #include "output.hpp"
@@ -24,31 +25,12 @@ constexpr const char* kHelp = R"(Usage: mailctl [--store HOST:PORT] [--json] COM
   alias add LOGIN ADDRESS | remove LOGIN ADDRESS | list LOGIN
   mailbox list LOGIN
   quota show LOGIN | set LOGIN SIZE          (SIZE: 500MB, 2GiB, 0 = unlimited)
+  dkim generate DOMAIN [--selector S] [--algorithm rsa|ed25519] [--replace]
+  dkim show DOMAIN                           (the TXT records to publish in DNS)
 
 --store defaults to $TESSERA_STORE or 127.0.0.1:17001. Without --password-stdin a password is
 generated and printed once. Exit: 0 done, 1 refused by the store, 2 usage, 3 store unreachable.
 )";
-
-struct Command {
-  std::vector<std::string> words;  // positional
-  std::string name;                // --name
-  std::string quota;               // --quota
-  bool password_stdin = false;
-  bool json = false;
-};
-
-[[noreturn]] void usage(const std::string& why) {
-  throw Failure{kUsage, why + " (see mailctl --help)"};
-}
-
-const std::string& word(const Command& c, std::size_t i, const char* what) {
-  if (c.words.size() <= i) usage(std::string("missing ") + what);
-  return c.words[i];
-}
-
-void expect_words(const Command& c, std::size_t n) {
-  if (c.words.size() > n) usage("unexpected argument \"" + c.words[n] + "\"");
-}
 
 std::uint64_t parse_quota(const std::string& text) {
   auto size = config::parse_size(text);
@@ -318,6 +300,12 @@ int run(int argc, char** argv) {
       c.quota = value("--quota");
     else if (arg == "--password-stdin")
       c.password_stdin = true;
+    else if (arg == "--selector")
+      c.selector = value("--selector");
+    else if (arg == "--algorithm")
+      c.algorithm = value("--algorithm");
+    else if (arg == "--replace")
+      c.replace = true;
     else if (arg.starts_with("--"))
       usage("unknown option " + arg);
     else
@@ -331,6 +319,7 @@ int run(int argc, char** argv) {
   if (topic == "alias") return alias(client, c);
   if (topic == "mailbox") return mailbox(client, c);
   if (topic == "quota") return quota(client, c);
+  if (topic == "dkim") return dkim(client, c);
   usage("unknown command \"" + topic + "\"");
 }
 

@@ -1,0 +1,40 @@
+// A parsed mailctl command line and what every command family reads it with. Families in their
+// own files (dkim.cpp) are declared here; main.cpp dispatches to them.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "client.hpp"
+
+namespace tessera::mailctl {
+
+struct Command {
+  std::vector<std::string> words;  // positional
+  std::string name;                // --name
+  std::string quota;               // --quota
+  std::string selector;            // --selector
+  std::string algorithm;           // --algorithm
+  bool password_stdin = false;
+  bool replace = false;  // --replace
+  bool json = false;
+};
+
+[[noreturn]] inline void usage(const std::string& why) {
+  throw Failure{kUsage, why + " (see mailctl --help)"};
+}
+
+inline const std::string& word(const Command& c, std::size_t i, const char* what) {
+  if (c.words.size() <= i) usage(std::string("missing ") + what);
+  return c.words[i];
+}
+
+inline void expect_words(const Command& c, std::size_t n) {
+  if (c.words.size() > n) usage("unexpected argument \"" + c.words[n] + "\"");
+}
+
+// mailctl dkim generate|show DOMAIN (dkim.cpp).
+int dkim(Client& client, const Command& c);
+
+}  // namespace tessera::mailctl
