@@ -109,6 +109,14 @@ limits:
   messages_per_hour: 1000000
   connections_per_ip: $((sessions + 100))
 YAML
+  # Phase 1 only queues. Once relayd has delivery workers: keep them off, and never let them
+  # ask the system's resolver (not on loopback): a DNS server nobody answers on.
+  local doc
+  doc=$("$relayd" --config-doc 2>/dev/null) || doc=
+  if grep -q '`delivery\.enabled`' <<<"$doc"; then printf 'delivery:\n  enabled: false\n'; fi >>"$dir/relayd.yaml"
+  if grep -q '`dns\.servers`' <<<"$doc"; then
+    printf 'dns:\n  servers: ["127.0.0.1:%s"]\n' "$(free_port)"
+  fi >>"$dir/relayd.yaml"
   "$store" --config "$dir/store.yaml" >"$dir/store.log" 2>&1 &
   store_pid=$!
   wait_port "$store_port" "$store_pid" tessera-store
