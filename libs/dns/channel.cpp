@@ -118,19 +118,24 @@ Channel::~Channel() {
   }
 }
 
-awaitable<Answer> Channel::query(std::string name, int type) {
-  // The initiation lives as long as the operation (in use_awaitable's frame, which the pending
-  // query owns): it must not own the channel, or an abandoned channel would own itself. It runs
-  // at once, while the caller's Resolver holds the channel.
+awaitable<Answer> Channel::query(std::weak_ptr<Channel> channel, std::string name, int type) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(Answer)>(
-      [this](auto handler, std::string query_name, int query_type) {
-        auto caller = asio::prefer(asio::get_associated_executor(handler, strand_),
+      [channel = std::move(channel)](auto handler, std::string query_name, int query_type) {
+        auto caller = asio::prefer(asio::get_associated_executor(handler),
                                    asio::execution::outstanding_work.tracked);
-        auto pending = std::make_shared<Pending>(strand_, std::move(caller), std::move(handler));
-        asio::dispatch(strand_, [self = shared_from_this(), pending,
-                                 query_name = std::move(query_name), query_type]() mutable {
-          self->start(std::move(pending), query_name, query_type);
-        });
+        auto self = channel.lock();
+        if (!self) {
+          asio::post(caller, [handler = std::move(handler)]() mutable {
+            std::move(handler)(Answer{ARES_EDESTRUCTION, {}});
+          });
+          return;
+        }
+        auto pending =
+            std::make_shared<Pending>(self->strand_, std::move(caller), std::move(handler));
+        asio::dispatch(self->strand_,
+                       [self, pending, query_name = std::move(query_name), query_type]() mutable {
+                         self->start(std::move(pending), query_name, query_type);
+                       });
       },
       asio::use_awaitable, std::move(name), type);
 }

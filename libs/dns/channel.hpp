@@ -48,8 +48,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
 
   // One query for `name` of `type` (ns_t_mx, ns_t_a, ns_t_aaaa), class IN, without the search
   // list (mail domains are fully qualified). Ends within the budget with ARES_ETIMEOUT at worst,
-  // with ARES_EDESTRUCTION after shutdown(). Completes on the awaiting coroutine's executor.
-  awaitable<Answer> query(std::string name, int type);
+  // with ARES_EDESTRUCTION after shutdown() or when the channel is gone. Completes on the
+  // awaiting coroutine's executor. The operation holds the channel weakly: a pending query must
+  // not keep alive the channel that holds it.
+  static awaitable<Answer> query(std::weak_ptr<Channel> channel, std::string name, int type);
 
   // Ends every pending query (ARES_EDESTRUCTION) and lets c-ares close its sockets; later queries
   // end at once the same way. Posted to the strand; the Channel lives until it ran.

@@ -9,11 +9,14 @@
 // itself doubles the timeout on every round; the budget keeps the bound the settings say).
 // Answers are bounded: at most max_mx_records MX records and max_addresses addresses a family.
 //
-// Destroying the Resolver shuts its channel down on the strand: pending queries end with
-// dns.temporary ("resolver shut down") on their callers' executors, c-ares closes its sockets.
-// The io_context must run for that to happen (or be destroyed, which discards them as it
-// discards every pending handler). Per-operation cancellation is not supported: a query ends by
-// its answer, its budget or the shutdown.
+// Destroying the Resolver, from any thread, shuts its channel down on the strand: pending
+// queries, route()'s too, end with dns.temporary ("resolver shut down") on their callers'
+// executors, and c-ares closes its sockets; the io_context must go on running for that (destroy
+// the Resolver before its io_context). A call uses the Resolver only when it is made (its
+// operations hold the channel weakly), so coroutines may still be awaiting when it is destroyed.
+// An io_context destroyed with queries pending discards them as it discards every pending
+// handler. There is no per-operation cancellation: a query ends by its answer, its budget or the
+// shutdown.
 #pragma once
 
 #include <chrono>
@@ -50,6 +53,9 @@ inline constexpr std::size_t max_addresses = 16;  // of each family, per host
 namespace detail {
 class Channel;
 }
+class Resolver;
+struct Destination;  // route.hpp
+awaitable<Result<std::vector<Destination>>> route(Resolver& resolver, std::string domain);
 
 class Resolver {
  public:
@@ -73,6 +79,7 @@ class Resolver {
   awaitable<Result<std::vector<asio::ip::address>>> addresses(std::string host);
 
  private:
+  friend awaitable<Result<std::vector<Destination>>> route(Resolver& resolver, std::string domain);
   explicit Resolver(std::shared_ptr<detail::Channel> channel);
 
   std::shared_ptr<detail::Channel> channel_;

@@ -7,6 +7,7 @@
 
 #include <boost/asio/experimental/parallel_group.hpp>
 
+#include "dns/lookup.hpp"
 #include "dns/name.hpp"
 
 namespace tessera::dns {
@@ -20,25 +21,27 @@ std::uint64_t next_seed() {
   return seeds();
 }
 
-// Resolver::addresses as a deferred operation for a parallel group. std::optional because
-// co_spawn hands a default-constructed value along with an exception, and Result has none.
-auto lookup(Resolver& resolver, const asio::any_io_executor& executor, std::string host) {
+// lookup_addresses as a deferred operation for a parallel group. std::optional because co_spawn
+// hands a default-constructed value along with an exception, and Result has none.
+auto lookup(std::weak_ptr<detail::Channel> channel, const asio::any_io_executor& executor,
+            std::string host) {
   return asio::co_spawn(
       executor,
-      [&resolver, host = std::move(host)]() -> awaitable<std::optional<Result<Addresses>>> {
-        co_return co_await resolver.addresses(host);
+      [channel = std::move(channel),
+       host = std::move(host)]() -> awaitable<std::optional<Result<Addresses>>> {
+        co_return co_await detail::lookup_addresses(channel, host);
       },
       asio::deferred);
 }
 
 // Every host's addresses, looked up concurrently: one slow name server costs one budget, not
 // one per host.
-awaitable<std::vector<Result<Addresses>>> lookup_all(Resolver& resolver,
+awaitable<std::vector<Result<Addresses>>> lookup_all(std::weak_ptr<detail::Channel> channel,
                                                      const std::vector<MxRecord>& hosts) {
   const auto executor = co_await asio::this_coro::executor;
-  std::vector<decltype(lookup(resolver, executor, {}))> ops;
+  std::vector<decltype(lookup(channel, executor, {}))> ops;
   for (const auto& host : hosts)
-    ops.push_back(lookup(resolver, executor, host.host));
+    ops.push_back(lookup(channel, executor, host.host));
   auto [order, exceptions, results] =
       co_await asio::experimental::make_parallel_group(std::move(ops))
           .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
@@ -48,6 +51,36 @@ awaitable<std::vector<Result<Addresses>>> lookup_all(Resolver& resolver,
     out.push_back(std::move(*results[i]));
   }
   co_return out;
+}
+
+// route() on the channel, held weakly from the call on (lookup.hpp).
+awaitable<Result<std::vector<Destination>>> route_on(std::weak_ptr<detail::Channel> channel,
+                                                     std::string domain) {
+  // §4.1.3 and §5.1: an address literal names the host itself.
+  if (auto literal = address_literal(domain)) {
+    co_return std::vector<Destination>{{domain, 0, true, {*literal}}};
+  }
+  auto name = normalize_domain(domain);
+  if (!name) co_return name.error();
+  auto records = co_await detail::lookup_mx(channel, *name);
+  if (!records) co_return records.error();
+  if (is_null_mx(*records)) {
+    co_return make_error(std::string(errc::null_mx),
+                         *name + " accepts no mail: its MX is \".\" (null MX, RFC 7505)");
+  }
+  if (records->empty()) {
+    // §5.1: no MX, so the domain is its own mail exchanger at preference 0.
+    auto own = co_await detail::lookup_addresses(channel, *name);
+    if (!own) co_return own.error();
+    if (own->empty()) {
+      co_return make_error(std::string(errc::not_found),
+                           *name + " has neither MX nor AAAA/A records (RFC 5321 §5.1)");
+    }
+    co_return std::vector<Destination>{{*name, 0, true, std::move(*own)}};
+  }
+  auto hosts = order_mx(std::move(*records), next_seed());
+  auto lookups = co_await lookup_all(channel, hosts);
+  co_return destinations(hosts, std::move(lookups));
 }
 
 }  // namespace
@@ -99,31 +132,7 @@ Result<std::vector<Destination>> destinations(const std::vector<MxRecord>& hosts
 }
 
 awaitable<Result<std::vector<Destination>>> route(Resolver& resolver, std::string domain) {
-  // §4.1.3 and §5.1: an address literal names the host itself.
-  if (auto literal = address_literal(domain)) {
-    co_return std::vector<Destination>{{domain, 0, true, {*literal}}};
-  }
-  auto name = normalize_domain(domain);
-  if (!name) co_return name.error();
-  auto records = co_await resolver.mx(*name);
-  if (!records) co_return records.error();
-  if (is_null_mx(*records)) {
-    co_return make_error(std::string(errc::null_mx),
-                         *name + " accepts no mail: its MX is \".\" (null MX, RFC 7505)");
-  }
-  if (records->empty()) {
-    // §5.1: no MX, so the domain is its own mail exchanger at preference 0.
-    auto own = co_await resolver.addresses(*name);
-    if (!own) co_return own.error();
-    if (own->empty()) {
-      co_return make_error(std::string(errc::not_found),
-                           *name + " has neither MX nor AAAA/A records (RFC 5321 §5.1)");
-    }
-    co_return std::vector<Destination>{{*name, 0, true, std::move(*own)}};
-  }
-  auto hosts = order_mx(std::move(*records), next_seed());
-  auto lookups = co_await lookup_all(resolver, hosts);
-  co_return destinations(hosts, std::move(lookups));
+  return route_on(resolver.channel_, std::move(domain));
 }
 
 }  // namespace tessera::dns

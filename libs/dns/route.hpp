@@ -44,7 +44,8 @@ Result<std::vector<Destination>> destinations(
 //   (concurrently), destinations();
 // - a null MX: dns.null_mx (RFC 7505 §4.1);
 // - no MX: the implicit MX, the domain's own AAAA/A (implicit = true); none: dns.not_found.
-// Other errors as Resolver::mx: dns.bad_name, dns.not_found, dns.temporary.
+// Other errors as Resolver::mx: dns.bad_name, dns.not_found, dns.temporary (also when the
+// Resolver is destroyed meanwhile: `resolver` is used only at the call).
 awaitable<Result<std::vector<Destination>>> route(Resolver& resolver, std::string domain);
 
 }  // namespace tessera::dns
