@@ -14,6 +14,8 @@ std::string_view action_name(DsnAction action) {
       return "delayed";
     case DsnAction::delivered:
       return "delivered";
+    case DsnAction::relayed:
+      return "relayed";
   }
   return "failed";
 }
@@ -41,6 +43,10 @@ std::string human_text(const DsnReport& r) {
         "still trying.\r\n";
   if (any(r, DsnAction::delivered))
     text += "Your message was delivered to the recipients below, as you asked.\r\n";
+  if (any(r, DsnAction::relayed))
+    text +=
+        "Your message was sent on to the recipients' mail systems below, as you asked; they "
+        "send no further notice of delivery.\r\n";
   text += "\r\n";
   for (const auto& recipient : r.recipients) {
     text += "<" + recipient.final_recipient + ">: " + std::string(action_name(recipient.action));

@@ -12,7 +12,9 @@
 
 namespace tessera::smtp {
 
-enum class DsnAction { failed, delayed, delivered };
+// RFC 3464 §2.3.3. `relayed`: handed to a next hop that does not offer DSN (RFC 3461 §6.2.3.1),
+// so no success notice will come from further on.
+enum class DsnAction { failed, delayed, delivered, relayed };
 
 // One recipient's per-recipient fields (RFC 3464 §2.3).
 struct DsnRecipient {

@@ -4,16 +4,18 @@
 
 #include "crypto/digest.hpp"
 #include "fixups.hpp"
+#include "reports.hpp"
 #include "rpc/client.hpp"
 #include "rpc/status.hpp"
 #include "smtp/dsn.hpp"
 #include "smtp/trace.hpp"
+#include "uploads.hpp"
 
 namespace tessera::relay {
 namespace {
 
 namespace v1 = store::v1;
-constexpr std::size_t kChunk = 1 << 20;
+constexpr std::size_t kChunk = 1 << 20;  // idempotency digest reads
 
 smtp::Reply try_later() {
   return smtp::replies::temporary_failure("Try again later");
@@ -32,45 +34,6 @@ std::string idempotency_key(const Submission& s) {
     digest.update(*piece);
   }
   return "relay:" + crypto::hex(digest.finish());
-}
-
-// One Inbound.Deliver stream: the envelope, then `body`.
-awaitable<Result<inbound::v1::DeliverReply>> send_inbound(const Settings& settings,
-                                                          inbound::v1::Envelope envelope,
-                                                          const smtp::Spool& body) {
-  envelope.set_declared_size(body.size());
-  auto writer = rpc::client_stream(settings.clients->inbound->async(),
-                                   &inbound::v1::Inbound::Stub::async::Deliver,
-                                   {.timeout = settings.store_timeout, .wait_for_ready = true});
-  inbound::v1::DeliverRequest first;
-  *first.mutable_envelope() = std::move(envelope);
-  auto send = [&writer](std::string piece) -> awaitable<Status> {
-    inbound::v1::DeliverRequest request;
-    request.set_chunk(std::move(piece));
-    co_return co_await writer->write(std::move(request));
-  };
-  if (auto ok = co_await writer->write(std::move(first)); ok)
-    co_await smtp::stream_spool(body, "", kChunk, send);  // a failure shows in finish()
-  co_return co_await writer->finish();
-}
-
-// One Queue.Enqueue stream: the header, then `prefix` and `body`.
-awaitable<Result<v1::EnqueueReply>> send_queue(const Settings& settings, v1::EnqueueHeader header,
-                                               const std::string& prefix, const smtp::Spool& body) {
-  header.set_declared_size(prefix.size() + body.size());
-  auto writer =
-      rpc::client_stream(settings.clients->queue->async(), &v1::Queue::Stub::async::Enqueue,
-                         {.timeout = settings.store_timeout, .wait_for_ready = true});
-  v1::EnqueueRequest first;
-  *first.mutable_header() = std::move(header);
-  auto send = [&writer](std::string piece) -> awaitable<Status> {
-    v1::EnqueueRequest request;
-    request.set_chunk(std::move(piece));
-    co_return co_await writer->write(std::move(request));
-  };
-  if (auto ok = co_await writer->write(std::move(first)); ok)
-    co_await smtp::stream_spool(body, prefix, kChunk, send);  // a failure shows in finish()
-  co_return co_await writer->finish();
 }
 
 awaitable<Result<inbound::v1::DeliverReply>> deliver_local(const Settings& settings,
@@ -95,7 +58,8 @@ awaitable<Result<inbound::v1::DeliverReply>> deliver_local(const Settings& setti
   envelope.set_helo(s.session->helo);
   envelope.set_protocol(smtp::with_protocol(*s.session, mail.smtputf8, true));
   envelope.set_idempotency_key(key);
-  co_return co_await send_inbound(settings, std::move(envelope), s.transaction->body);
+  co_return co_await send_inbound(*settings.clients, settings.store_timeout, std::move(envelope),
+                                  s.transaction->body);
 }
 
 awaitable<Result<v1::EnqueueReply>> enqueue_remote(const Settings& settings, const Submission& s,
@@ -119,8 +83,10 @@ awaitable<Result<v1::EnqueueReply>> enqueue_remote(const Settings& settings, con
     auto* q = header.add_recipients();
     q->set_address(r.path.text());
     q->set_notify_success((r.notify & smtp::notify_success) != 0);
+    // RFC 3461 §4.1: without NOTIFY the MTA may act as for NOTIFY=FAILURE,DELAY; users expect
+    // to hear both of mail that cannot go and of mail that is late (the delay warning).
     q->set_notify_failure(r.notify == 0 || (r.notify & smtp::notify_failure) != 0);
-    q->set_notify_delay((r.notify & smtp::notify_delay) != 0);
+    q->set_notify_delay(r.notify == 0 || (r.notify & smtp::notify_delay) != 0);
     q->set_notify_never((r.notify & smtp::notify_never) != 0);
     if (!r.orcpt_type.empty()) q->set_original_recipient(r.orcpt_type + ";" + r.orcpt);
   }
@@ -131,7 +97,8 @@ awaitable<Result<v1::EnqueueReply>> enqueue_remote(const Settings& settings, con
                                                                : v1::DSN_RETURN_UNSPECIFIED);
   header.set_dsn_envelope_id(mail.envid);
   header.set_smtputf8(mail.smtputf8);
-  co_return co_await send_queue(settings, std::move(header), received, s.transaction->body);
+  co_return co_await send_queue(*settings.clients, settings.store_timeout, std::move(header),
+                                received, s.transaction->body);
 }
 
 // RFC 3461 §6: a local recipient refused the message after it was accepted (its mailbox filled
@@ -155,25 +122,9 @@ awaitable<void> bounce(const Settings& settings, const Submission& s, const std:
   report.now_unix_ms = now;
   report.recipients = failed;
   report.returned = head.substr(0, header_end == std::string_view::npos ? head.size() : header_end);
-  smtp::Spool dsn(settings.submission.spool_directory, settings.submission.spool_memory);
-  if (!dsn.append(smtp::build_dsn(report))) co_return;
-  inbound::v1::Envelope envelope;
-  envelope.add_recipients()->set_address(sender.text());
-  envelope.set_helo(settings.submission.hostname);
-  envelope.set_client_ip("127.0.0.1");
-  envelope.set_protocol("ESMTP");
-  envelope.set_idempotency_key(key + ":dsn");
-  auto delivered = co_await send_inbound(settings, std::move(envelope), dsn);
-  if (delivered && delivered->outcomes_size() == 1 && delivered->outcomes(0).code() / 100 == 2)
-    co_return;
-  v1::EnqueueHeader header;  // not hosted here (or refused): through the queue
-  header.add_recipients()->set_address(sender.text());
-  header.mutable_recipients(0)->set_notify_never(true);
-  header.set_idempotency_key(key + ":dsn");
-  auto queued = co_await send_queue(settings, std::move(header), "", dsn);
-  if (!queued)
+  if (auto sent = co_await send_report(settings.reports, report, key + ":dsn"); !sent)
     spdlog::error("relay {}: could not send the DSN to <{}>: {}", s.transaction->id, sender.text(),
-                  queued.error().message);
+                  sent.error().message);
 }
 
 }  // namespace
@@ -228,6 +179,7 @@ awaitable<smtp::Reply> route(const Settings& settings, Submission& s) {
     }
     spdlog::info("relay {}: queued as entry {} for {} remote recipient(s)", id, queued->entry_id(),
                  s.remote.size());
+    if (settings.queued) settings.queued();
   }
   co_return smtp::Reply{250, "2.0.0", "Ok: queued as " + id};
 }

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 
+#include "reports.hpp"
 #include "smtp/server.hpp"
 #include "store_client.hpp"
 
@@ -16,6 +18,8 @@ struct Settings {
   bool allow_plaintext_auth = false;
   // RL-03: messages one account may submit per sliding hour (0 = no limit).
   std::uint32_t messages_per_hour = 500;
+  ReportSender reports;          // DSNs for hosted recipients that refuse after DATA
+  std::function<void()> queued;  // a message went into the queue: wake the delivery workers
 };
 
 }  // namespace tessera::relay

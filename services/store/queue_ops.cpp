@@ -242,6 +242,7 @@ Result<v1::CompleteReply> QueueOps::complete(const v1::CompleteRequest& request)
         continue;
       recipient.set_attempts(recipient.attempts() + 1);
       recipient.set_last_reply(result.reply());
+      if (result.delay_warned()) recipient.set_delay_warned(true);
       if (result.outcome() == v1::DELIVERY_OUTCOME_DELIVERED)
         recipient.set_state(v1::RECIPIENT_STATE_DELIVERED);
       else if (result.outcome() == v1::DELIVERY_OUTCOME_FAILED)

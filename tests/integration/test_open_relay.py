@@ -4,29 +4,25 @@ user of the hosted domain, 501 5.1.3 syntax) nor on the relay's submission ports
 STARTTLS and 465 (implicit TLS), where MAIL already gets 530 5.7.0 and RCPT and DATA 503 5.5.1.
 Every probe also tries DATA, which must be refused too, so no message is ever taken.
 
-"Nothing relayed" is checked where it would show today: the relay logs every queue entry it
-makes for the Internet ("queued as entry ..."; the positive control — an authenticated
-submission to the same remote address is queued — proves that count moves), and ann's and bob's
-mailboxes stay as they were. An smtp-sink on a free loopback port stands for "the Internet" and
-must receive nothing. TODO(outbound workers): the relay has no configuration key yet for the
-remote SMTP port or a DNS server (`tessera-relayd --config-doc`), so nothing points at the sink
-today; once the delivery workers land (being written with `delivery.port` and `dns.servers`,
-and an smtp-sink `Sink` and dnsmasq `DnsZone` in outbound_peers.py), use those instead of the
-Sink below: `relay_config` with `delivery.port` = the sink's port and a zone answering for
-evil.test and the other remote domains here, and the sink check becomes the end-to-end one.
+"Nothing relayed" is checked end to end: dnsmasq answers for evil.test (MX on 127.0.0.1) and
+the relay's delivery workers send to an smtp-sink there (`delivery.port`), which stands for "the
+Internet" and must receive nothing new; the relay logs every queue entry it makes for the
+Internet ("queued as entry ...") and that count must not move either; ann's and bob's mailboxes
+stay as they were. The positive control — an authenticated submission to the same remote
+address — is queued and reaches the sink, which proves the checks can see a relayed message.
 
 Sending as another account (550 5.7.1) is tested in test_relay_submission.py."""
 import base64
 import os
 import smtplib
 import subprocess
-import tempfile
 import time
 import unittest
 
 import harness
 import smtp_peers
 import smtp_served
+from outbound_peers import DnsZone, Sink
 import test_smtp_swaks
 from test_relay_submission import SubmissionServed
 
@@ -98,38 +94,6 @@ BROKEN_LINES = [
 ]
 
 
-class Sink:
-    """Postfix's smtp-sink on a free loopback port: takes any mail and dumps each transaction
-    into a file of its own under `dir`."""
-
-    def __init__(self):
-        self.port = harness.free_port()
-        self.dir = tempfile.mkdtemp(prefix="tessera-sink-")
-        os.chmod(self.dir, 0o777)  # as root, smtp-sink runs as nobody
-        self.proc = None
-
-    def start(self):
-        user = ["-u", "nobody"] if os.geteuid() == 0 else []
-        self.proc = subprocess.Popen([smtp_peers.tool("smtp-sink"), *user, "-d",
-                                      os.path.join(self.dir, "%H%M%S."), f"127.0.0.1:{self.port}",
-                                      "10"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if not harness.wait_for_port(self.port, self.proc):
-            raise AssertionError(f"smtp-sink did not listen on {self.port}")
-        return self
-
-    def received(self):
-        return sorted(os.listdir(self.dir))
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
 class OpenRelay(SubmissionServed, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -137,31 +101,34 @@ class OpenRelay(SubmissionServed, unittest.TestCase):
             if reason:
                 raise unittest.SkipTest(reason)
         cls.sink = Sink().start()
-        # Once relayd has delivery workers, a queued test message must never make it ask the
-        # system's resolver (not on loopback) for evil.test: a DNS server nobody answers on.
-        if "`dns.servers`" in harness.run_once("relayd", ["--config-doc"])[1]:
-            cls.relay_config = {"dns": {"servers": [f"127.0.0.1:{harness.free_port()}"]}}
+        cls.zone = DnsZone([("evil.test", "mx.evil.test", 10)],
+                           {"mx.evil.test": ["127.0.0.1"]}).start()
+        # Every remote domain here is the sink or does not exist: nothing leaves loopback.
+        cls.relay_config = {"delivery": {"port": cls.sink.port, "poll": "200ms"},
+                            "dns": {"servers": [cls.zone.server], "timeout": "1s"}}
         try:
             super().setUpClass()
         except BaseException:
             cls.stop_started()  # the relay's start is outside Served's own clean-up
-            cls.sink.stop()
+            cls.sink.remove()
+            cls.zone.stop()
             raise
 
     @classmethod
     def tearDownClass(cls):
-        cls.sink.stop()
+        cls.sink.remove()
+        cls.zone.stop()
         super().tearDownClass()
 
     def setUp(self):
-        self.before = (self.queue_entries(), self.counts())
+        self.before = (self.queue_entries(), self.counts(), len(self.sink.received()))
 
     def assert_nothing_relayed(self):
-        """No queue entry for the Internet since setUp, nothing new in a mailbox, nothing at
-        the sink (see the module's TODO: nothing points at it until the workers exist)."""
-        time.sleep(0.2)  # a queue entry is logged when made, before the 250
-        self.assertEqual((self.queue_entries(), self.counts()), self.before)
-        self.assertEqual(self.sink.received(), [])
+        """No queue entry for the Internet since setUp, nothing new in a mailbox or at the
+        sink."""
+        time.sleep(0.3)  # a queue entry is logged when made; the workers wake at once
+        self.assertEqual((self.queue_entries(), self.counts(), len(self.sink.received())),
+                         self.before)
 
     def queue_entries(self):
         return self.relay.output().count("queued as entry")
@@ -237,7 +204,7 @@ class OpenRelay(SubmissionServed, unittest.TestCase):
         self.assertEqual(after, {"ann@example.test": self.before[1]["ann@example.test"] + 1,
                                  "bob@example.test": self.before[1]["bob@example.test"]})
         self.assertEqual(self.body_of(self.messages()[-1]), raw)
-        self.before = (self.before[0], after)
+        self.before = (self.before[0], after, self.before[2])
         self.assert_nothing_relayed()
 
     def test_lmtp_refuses_remote_recipients_too(self):
@@ -325,6 +292,8 @@ class OpenRelay(SubmissionServed, unittest.TestCase):
                     time.sleep(0.1)
                 self.assertEqual(self.queue_entries(), entries, self.relay.output()[-2000:])
         self.assertIn("for 1 remote recipient(s)", self.relay.output())
+        arrived = self.sink.wait_received(self.before[2] + 2)
+        self.assertEqual(len(arrived), self.before[2] + 2, self.relay.output()[-2000:])
 
     def test_relay_with_auth_refuses_a_recipient_with_a_line_break(self):
         for payload, replies in BROKEN_LINES:

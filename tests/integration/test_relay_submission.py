@@ -36,6 +36,9 @@ class SubmissionServed(smtp_served.Served):
             "store": {"address": cls.store_address},
             "inbound": {"address": f"127.0.0.1:{cls.grpc_port}"},
             "spool": {"path": cls.dir},
+            # Queued mail stays queued unless a test points the workers at its own DNS server
+            # and sink: nothing may leave loopback.
+            "delivery": {"enabled": False},
             **cls.relay_config,
         }, wait_ports=(cls.submission_port, cls.submissions_port)).start()
 
