@@ -42,6 +42,11 @@ Status Runtime::prepare() {
   return {};
 }
 
+Runtime::~Runtime() {
+  for (auto hook = exit_hooks_.rbegin(); hook != exit_hooks_.rend(); ++hook)
+    (*hook)();
+}
+
 Result<net::ListenerOptions> Runtime::options_for(const std::string& key, const ListenSpec& spec) {
   net::ListenerOptions options;
   options.config_key = key;

@@ -41,6 +41,10 @@ struct ListenSpec {
 class Runtime {
  public:
   Runtime(asio::io_context& io, config::Config config, std::string name);
+  // Runs the exit hooks: after the io_context stopped, before it is destroyed.
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
 
   asio::io_context& io() { return io_; }
   const config::Config& config() const { return config_; }
@@ -52,6 +56,10 @@ class Runtime {
   Status prepare();
   // Binds the endpoint configured at `key` (an empty value leaves it off) and serves it.
   Status listen(const std::string& key, const ListenSpec& spec, SessionHandler handler);
+  // Work for the end of the process while the io_context still exists (stopped): release what
+  // holds its timers and sockets, such as a service's background workers kept in statics.
+  // Runs in reverse order of registration, also when start-up failed.
+  void on_exit(std::function<void()> hook) { exit_hooks_.push_back(std::move(hook)); }
   // Logs the bound listeners (after the whole setup has succeeded).
   void announce() const;
 
@@ -66,6 +74,7 @@ class Runtime {
   std::shared_ptr<net::ConnectionLimiter> limiter_;
   std::vector<std::unique_ptr<metrics::Connections>> connection_metrics_;
   std::vector<std::string> listening_;
+  std::vector<std::function<void()>> exit_hooks_;
 };
 
 // The service's own part of start-up: bind its listeners (runtime.listen), start its clients.

@@ -14,7 +14,8 @@ awaitable<Status> send_report(const ReportSender& sender, const smtp::DsnReport&
   envelope.set_client_ip("127.0.0.1");
   envelope.set_protocol("ESMTP");
   envelope.set_idempotency_key(key);
-  auto delivered = co_await send_inbound(*sender.clients, sender.timeout, std::move(envelope), dsn);
+  auto delivered =
+      co_await send_inbound(*sender.clients, sender.timeout, std::move(envelope), "", dsn);
   if (!delivered) co_return delivered.error();
   if (delivered->outcomes_size() != 1)
     co_return make_error("relay.report", "Inbound.Deliver answered no outcome");

@@ -7,6 +7,7 @@
 #include "reports.hpp"
 #include "rpc/client.hpp"
 #include "rpc/status.hpp"
+#include "signing.hpp"
 #include "smtp/dsn.hpp"
 #include "smtp/trace.hpp"
 #include "uploads.hpp"
@@ -38,7 +39,8 @@ std::string idempotency_key(const Submission& s) {
 
 awaitable<Result<inbound::v1::DeliverReply>> deliver_local(const Settings& settings,
                                                            const Submission& s,
-                                                           const std::string& key) {
+                                                           const std::string& key,
+                                                           const std::string& signatures) {
   const auto& mail = s.transaction->mail;
   inbound::v1::Envelope envelope;
   envelope.set_mail_from(mail.path.text());
@@ -59,11 +61,12 @@ awaitable<Result<inbound::v1::DeliverReply>> deliver_local(const Settings& setti
   envelope.set_protocol(smtp::with_protocol(*s.session, mail.smtputf8, true));
   envelope.set_idempotency_key(key);
   co_return co_await send_inbound(*settings.clients, settings.store_timeout, std::move(envelope),
-                                  s.transaction->body);
+                                  signatures, s.transaction->body);
 }
 
 awaitable<Result<v1::EnqueueReply>> enqueue_remote(const Settings& settings, const Submission& s,
-                                                   const std::string& key) {
+                                                   const std::string& key,
+                                                   const std::string& signatures) {
   const auto& mail = s.transaction->mail;
   // Our hop in the trace of the copy that leaves (RFC 5321 §4.4); local copies get theirs from
   // smtp-in.
@@ -97,8 +100,9 @@ awaitable<Result<v1::EnqueueReply>> enqueue_remote(const Settings& settings, con
                                                                : v1::DSN_RETURN_UNSPECIFIED);
   header.set_dsn_envelope_id(mail.envid);
   header.set_smtputf8(mail.smtputf8);
+  const auto prefix = received + signatures;
   co_return co_await send_queue(*settings.clients, settings.store_timeout, std::move(header),
-                                received, s.transaction->body);
+                                prefix, s.transaction->body);
 }
 
 // RFC 3461 §6: a local recipient refused the message after it was accepted (its mailbox filled
@@ -132,8 +136,14 @@ awaitable<void> bounce(const Settings& settings, const Submission& s, const std:
 awaitable<smtp::Reply> route(const Settings& settings, Submission& s) {
   const auto key = idempotency_key(s);
   const auto& id = s.transaction->id;
+  auto signed_by = co_await dkim_signatures(settings, s.transaction->body);
+  if (!signed_by) {
+    spdlog::warn("relay {}: no DKIM keys from the store: {}", id, signed_by.error().message);
+    co_return try_later();
+  }
+  const auto& signatures = *signed_by;
   if (!s.local.empty()) {
-    auto delivered = co_await deliver_local(settings, s, key);
+    auto delivered = co_await deliver_local(settings, s, key, signatures);
     if (!delivered) {
       spdlog::warn("relay {}: Inbound.Deliver failed: {}", id, delivered.error().message);
       co_return try_later();
@@ -170,7 +180,7 @@ awaitable<smtp::Reply> route(const Settings& settings, Submission& s) {
     }
   }
   if (!s.remote.empty()) {
-    auto queued = co_await enqueue_remote(settings, s, key);
+    auto queued = co_await enqueue_remote(settings, s, key, signatures);
     if (!queued) {
       spdlog::warn("relay {}: Enqueue failed: {}", id, queued.error().message);
       if (rpc::status_code(queued.error()) == grpc::StatusCode::RESOURCE_EXHAUSTED)

@@ -124,6 +124,7 @@ Status setup(service::Runtime& runtime) {
     delivery = std::move(*started);
     settings.queued = [] { delivery->wake(); };
     runtime.lifecycle().on_drain([] { delivery->stop(); });
+    runtime.on_exit([] { delivery.reset(); });  // its timer and resolver belong to the io_context
   }
   auto handler = [](net::Connection c) { return serve_submission(std::move(c), settings); };
   if (auto ok = runtime.listen("listen.submission", {.busy_reply = kBusyReply}, handler); !ok)

@@ -12,8 +12,9 @@ constexpr std::size_t kChunk = 1 << 20;
 awaitable<Result<inbound::v1::DeliverReply>> send_inbound(const Clients& clients,
                                                           std::chrono::milliseconds timeout,
                                                           inbound::v1::Envelope envelope,
+                                                          const std::string& prefix,
                                                           const smtp::Spool& body) {
-  envelope.set_declared_size(body.size());
+  envelope.set_declared_size(prefix.size() + body.size());
   rpc::CallOptions options;
   options.timeout = timeout;
   options.wait_for_ready = true;
@@ -27,7 +28,7 @@ awaitable<Result<inbound::v1::DeliverReply>> send_inbound(const Clients& clients
     co_return co_await writer->write(std::move(request));
   };
   if (auto ok = co_await writer->write(std::move(first)); ok)
-    co_await smtp::stream_spool(body, "", kChunk, send);  // a failure shows in finish()
+    co_await smtp::stream_spool(body, prefix, kChunk, send);  // a failure shows in finish()
   co_return co_await writer->finish();
 }
 

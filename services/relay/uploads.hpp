@@ -14,12 +14,13 @@
 
 namespace tessera::relay {
 
+// Both send `prefix` (header fields: our Received, DKIM-Signature) followed by `body`.
 awaitable<Result<inbound::v1::DeliverReply>> send_inbound(const Clients& clients,
                                                           std::chrono::milliseconds timeout,
                                                           inbound::v1::Envelope envelope,
+                                                          const std::string& prefix,
                                                           const smtp::Spool& body);
 
-// Queues `prefix` (e.g. our Received field) followed by `body`.
 awaitable<Result<store::v1::EnqueueReply>> send_queue(const Clients& clients,
                                                       std::chrono::milliseconds timeout,
                                                       store::v1::EnqueueHeader header,

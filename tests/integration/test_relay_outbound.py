@@ -10,7 +10,9 @@ grey.test → 127.0.0.4 (451 to RCPT until the test restarts it as a plain sink)
 implicit.test has no MX but an address (RFC 5321 §5.1 implicit MX); nosuch.test does not exist.
 """
 import email
+import json
 import os
+import subprocess
 import time
 import unittest
 
@@ -102,8 +104,63 @@ class OutboundServed(SubmissionServed):
         return [d for d in sink.received() if any(address in r for r in rcpts_of(d))]
 
 
+# python3-dkim (dkimpy, with nacl for ed25519) as Debian installs it: /usr/bin/python3, whatever
+# python3 runs the suite. Verifies every DKIM-Signature of the message on stdin against the TXT
+# records given as JSON {name: text}; prints one line per signature.
+VERIFY = r"""
+import json, sys, dkim
+records = json.loads(sys.argv[1])
+message = sys.stdin.buffer.read()
+def dnsfunc(name, timeout=5):
+    return records.get(name.decode().rstrip("."), "").encode()
+d = dkim.DKIM(message)
+count = sum(1 for line in message.split(b"\r\n\r\n")[0].split(b"\r\n")
+            if line.lower().startswith(b"dkim-signature:"))
+for i in range(count):
+    try:
+        ok = d.verify(idx=i, dnsfunc=dnsfunc)
+    except dkim.ValidationError:
+        ok = False
+    print(ok, d.signature_fields.get(b"a", b"").decode())
+"""
+
+
+def dkim_verify(message, records):
+    out = subprocess.run(["/usr/bin/python3", "-c", VERIFY, json.dumps(records)], input=message,
+                         capture_output=True, timeout=60)
+    if out.returncode != 0:
+        raise AssertionError(out.stderr.decode())
+    return out.stdout.decode().split("\n")[:-1]
+
+
 class Outbound(OutboundServed, unittest.TestCase):
     delivery = {"lifetime": "1h"}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.mailctl("dkim", "generate", "example.test", "--selector", "rsa1")
+        cls.mailctl("dkim", "generate", "example.test", "--selector", "ed1", "--algorithm",
+                    "ed25519")
+        keys = [json.loads(line) for line in
+                cls.mailctl("--json", "dkim", "show", "example.test").splitlines()]
+        cls.records = {k["record_name"]: k["record_text"] for k in keys}
+
+    def test_remote_mail_carries_rsa_and_ed25519_signatures_that_verify(self):
+        self.submit("kim@ok.test", subject="signed")
+        for _ in range(100):
+            if self.for_rcpt(self.ok, "kim@ok.test"):
+                break
+            time.sleep(0.1)
+        dumps = self.for_rcpt(self.ok, "kim@ok.test")
+        self.assertEqual(len(dumps), 1, self.log())
+        message = message_of(dumps[0])
+        self.assertIn(b"d=example.test", message)
+        results = dkim_verify(message, self.records)
+        self.assertEqual(sorted(results), ["True ed25519-sha256", "True rsa-sha256"], message)
+        tampered = message.replace(b"Hello.", b"Hello!")
+        self.assertEqual(dkim_verify(tampered, self.records),
+                         [r.replace("True", "False") for r in results])
 
     def test_587_submission_reaches_the_remote_mx_found_in_dns(self):
         sent = self.submit("carol@ok.test", subject="to ok")

@@ -1,0 +1,129 @@
+#include "signing.hpp"
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "base/ascii.hpp"
+#include "dkim/dkim.hpp"
+#include "mime/mime.hpp"
+#include "rpc/client.hpp"
+#include "settings.hpp"
+
+namespace tessera::relay {
+namespace {
+
+namespace v1 = store::v1;
+constexpr std::size_t kChunk = std::size_t{256} << 10;
+// Keys change rarely (mailctl dkim generate); a minute's cache spares the store one call per
+// message and takes a new key within a minute.
+constexpr auto kKeyCacheTime = std::chrono::minutes(1);
+
+struct CachedKeys {
+  std::chrono::steady_clock::time_point fetched;
+  std::vector<dkim::Key> keys;
+};
+
+class KeyCache {
+ public:
+  std::optional<std::vector<dkim::Key>> find(const std::string& domain) {
+    std::lock_guard lock(mutex_);
+    const auto it = cache_.find(domain);
+    if (it == cache_.end() || std::chrono::steady_clock::now() - it->second.fetched > kKeyCacheTime)
+      return std::nullopt;
+    return it->second.keys;
+  }
+  void put(const std::string& domain, std::vector<dkim::Key> keys) {
+    std::lock_guard lock(mutex_);
+    if (cache_.size() > 10000) cache_.clear();  // bounded: one entry per hosted domain
+    cache_[domain] = {std::chrono::steady_clock::now(), std::move(keys)};
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, CachedKeys> cache_;
+};
+
+KeyCache& key_cache() {
+  static KeyCache cache;
+  return cache;
+}
+
+// The newest key of each algorithm.
+std::vector<dkim::Key> signing_keys(const v1::ListDkimKeysReply& reply) {
+  std::map<int, const v1::DkimKey*> newest;
+  for (const auto& key : reply.keys()) {
+    auto& slot = newest[key.algorithm()];
+    if (slot == nullptr || key.created_unix_ms() > slot->created_unix_ms()) slot = &key;
+  }
+  std::vector<dkim::Key> out;
+  for (const auto& [algorithm, key] : newest) {
+    out.push_back({.domain = key->domain(),
+                   .selector = key->selector(),
+                   .algorithm = algorithm == v1::DKIM_ALGORITHM_ED25519_SHA256
+                                    ? dkim::Algorithm::ed25519_sha256
+                                    : dkim::Algorithm::rsa_sha256,
+                   .private_key = key->private_key_pem()});
+  }
+  return out;
+}
+
+awaitable<Result<std::vector<dkim::Key>>> keys_of(const Settings& settings,
+                                                  const std::string& domain) {
+  if (auto cached = key_cache().find(domain)) co_return std::move(*cached);
+  v1::ListDkimKeysRequest request;
+  request.set_domain(domain);
+  request.set_include_private(true);
+  rpc::CallOptions options;
+  options.timeout = settings.store_timeout;
+  options.wait_for_ready = true;
+  auto reply =
+      co_await rpc::unary(settings.clients->directory->async(),
+                          &v1::Directory::Stub::async::ListDkimKeys, std::move(request), options);
+  std::vector<dkim::Key> keys;
+  if (reply) {
+    keys = signing_keys(*reply);
+  } else if (rpc::status_code(reply.error()) != grpc::StatusCode::NOT_FOUND) {
+    co_return reply.error();  // NOT_FOUND: not a hosted domain, nothing to sign with
+  }
+  key_cache().put(domain, keys);
+  co_return keys;
+}
+
+Result<std::string> sign_with(const dkim::Key& key, const smtp::Spool& message) {
+  auto signer = dkim::Signer::create(key);
+  if (!signer) return signer.error();
+  for (std::size_t at = 0; at < message.size(); at += kChunk) {
+    auto piece = message.read(at, kChunk);
+    if (!piece) return piece.error();
+    if (auto fed = (*signer)->feed(*piece); !fed) return fed.error();
+  }
+  return (*signer)->finish();
+}
+
+}  // namespace
+
+awaitable<Result<std::string>> dkim_signatures(const Settings& settings,
+                                               const smtp::Spool& message) {
+  const auto parsed = mime::parse(message.head());
+  if (parsed.envelope.from.empty()) co_return std::string();
+  const auto domain = ascii_lower(parsed.envelope.from.front().domain);
+  auto keys = co_await keys_of(settings, domain);
+  if (!keys) co_return keys.error();
+  std::string fields;
+  for (const auto& key : *keys) {
+    auto field = sign_with(key, message);
+    if (!field) {
+      spdlog::error("relay: DKIM key {} of {} cannot sign: {}", key.selector, key.domain,
+                    field.error().message);
+      continue;
+    }
+    fields += *field;
+  }
+  co_return fields;
+}
+
+}  // namespace tessera::relay
