@@ -51,7 +51,11 @@ std::string domain_of(const std::string& address) {
 }  // namespace
 
 Delivery::Delivery(asio::io_context& io, DeliverySettings settings)
-    : settings_(std::move(settings)), strand_(asio::make_strand(io)), sleep_(strand_) {}
+    : settings_(std::move(settings)),
+      strand_(asio::make_strand(io)),
+      sleep_(strand_),
+      sessions_(strand_, settings_.session_idle, settings_.per_destination,
+                settings_.session_max_uses) {}
 
 Delivery::~Delivery() = default;
 
@@ -180,7 +184,8 @@ awaitable<void> Delivery::deliver(v1::LeasedEntry leased) {
     auto held = gate(domain);
     co_await held->acquire();
     const GateHold hold(held);
-    auto replies = co_await deliver_domain(*resolver_, settings_.remote, domain, envelope, source);
+    auto replies =
+        co_await deliver_domain(*resolver_, sessions_, settings_.remote, domain, envelope, source);
     for (std::size_t k = 0; k < sent.size(); ++k) {
       Tried done;
       done.index = sent[k];

@@ -20,6 +20,7 @@
 #include "remote.hpp"
 #include "reports.hpp"
 #include "retry.hpp"
+#include "session_cache.hpp"
 #include "store_client.hpp"
 
 namespace tessera::relay {
@@ -30,6 +31,10 @@ struct DeliverySettings {
   std::chrono::milliseconds lease{std::chrono::minutes(30)};  // longer than any one attempt
   std::chrono::milliseconds poll{1000};  // idle: ask the queue again after this long
   std::chrono::milliseconds store_timeout{30000};
+  // A session waits this long open for the next message to its domain (0 = one per message);
+  // it carries at most session_max_uses messages.
+  std::chrono::milliseconds session_idle{2000};
+  std::size_t session_max_uses = 100;
   std::string worker_id;  // "host:pid", in the queue's history
   RetryPolicy retry;
   RemoteSettings remote;
@@ -65,6 +70,7 @@ class Delivery {
   asio::strand<asio::io_context::executor_type> strand_;
   asio::steady_timer sleep_;
   std::unique_ptr<dns::Resolver> resolver_;
+  SessionCache sessions_;
   std::map<std::string, std::shared_ptr<Gate>> gates_;
   std::size_t active_ = 0;
   bool woken_ = false;

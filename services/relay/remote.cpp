@@ -1,5 +1,7 @@
 #include "remote.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "base/ascii.hpp"
@@ -16,7 +18,16 @@ struct SessionEnd {
   smtp::SendResult result;
   smtp::Reply failure;
   bool dsn = false;
+  std::unique_ptr<smtp::Client> client;  // the session after a transaction, still usable
 };
+
+// §3.8: a 421 anywhere means the server is closing the session.
+bool reusable(const smtp::SendResult& result) {
+  auto closing = [](const smtp::Reply& r) { return r.code == 421; };
+  return !result.local && !closing(result.mail) &&
+         std::none_of(result.recipients.begin(), result.recipients.end(), closing) &&
+         std::none_of(result.data.begin(), result.data.end(), closing);
+}
 
 smtp::Reply no_contact(std::string what) {
   return smtp::Reply{451, "4.4.1", std::move(what)};
@@ -90,7 +101,11 @@ awaitable<SessionEnd> try_address(const RemoteSettings& settings, const std::str
     co_return end;
   }
   end.result = std::move(*sent);
-  (void)co_await client->quit();
+  if (reusable(end.result)) {
+    end.client = std::move(client);  // the caller keeps it for the next message
+  } else {
+    (void)co_await client->quit();
+  }
   co_return end;
 }
 
@@ -119,12 +134,21 @@ smtp::Reply dns_failure_reply(const Error& error, const std::string& domain) {
   return {451, "4.4.3", "Name service error for " + domain + ": " + error.message};
 }
 
-awaitable<std::vector<RecipientReply>> deliver_domain(dns::Resolver& resolver,
-                                                      const RemoteSettings& settings,
-                                                      const std::string& domain,
-                                                      const smtp::Envelope& envelope,
-                                                      const smtp::MessageSource& message) {
+awaitable<std::vector<RecipientReply>> deliver_domain(
+    dns::Resolver& resolver, SessionCache& sessions, const RemoteSettings& settings,
+    const std::string& domain, const smtp::Envelope& envelope, const smtp::MessageSource& message) {
   const auto count = envelope.recipients.size();
+  while (auto cached = sessions.take(domain)) {
+    auto sent = co_await cached->client->send(envelope, message);
+    if (!sent) continue;  // the server closed it while it waited: another, or a new session
+    SessionEnd end;
+    end.transaction = true;
+    end.dsn = cached->dsn;
+    end.result = std::move(*sent);
+    auto replies = replies_of(end, count, cached->mta);
+    if (reusable(end.result)) sessions.put(domain, std::move(*cached));
+    co_return replies;
+  }
   auto route = co_await dns::route(resolver, domain);
   if (!route) {
     std::vector<RecipientReply> out(count);
@@ -145,7 +169,11 @@ awaitable<std::vector<RecipientReply>> deliver_domain(dns::Resolver& resolver,
                      end.failure.text);
         end = co_await try_address(settings, destination.host, address, false, envelope, message);
       }
-      if (end.transaction) co_return replies_of(end, count, mta);
+      if (end.transaction) {
+        auto replies = replies_of(end, count, mta);
+        if (end.client) sessions.put(domain, {std::move(end.client), mta, end.dsn, 0});
+        co_return replies;
+      }
       spdlog::info("relay: {} for {}: {} {}", mta, domain, end.failure.code, end.failure.text);
       last = end.failure;
     }

@@ -12,6 +12,7 @@
 
 #include "base/asio.hpp"
 #include "dns/route.hpp"
+#include "session_cache.hpp"
 #include "smtp/client.hpp"
 
 namespace tessera::relay {
@@ -35,12 +36,11 @@ struct RecipientReply {
 };
 
 // One reply per recipient of `envelope`, in order. Never fails: DNS trouble and unreachable
-// hosts become replies (4yz to retry, 5yz to bounce).
-awaitable<std::vector<RecipientReply>> deliver_domain(dns::Resolver& resolver,
-                                                      const RemoteSettings& settings,
-                                                      const std::string& domain,
-                                                      const smtp::Envelope& envelope,
-                                                      const smtp::MessageSource& message);
+// hosts become replies (4yz to retry, 5yz to bounce). A session `sessions` keeps for the domain
+// is used first; a session that ends well is left there for the next message.
+awaitable<std::vector<RecipientReply>> deliver_domain(
+    dns::Resolver& resolver, SessionCache& sessions, const RemoteSettings& settings,
+    const std::string& domain, const smtp::Envelope& envelope, const smtp::MessageSource& message);
 
 // What a failed MX lookup means for the recipients (pure: unit-tested).
 smtp::Reply dns_failure_reply(const Error& error, const std::string& domain);

@@ -42,6 +42,9 @@ void add_delivery_keys(config::Schema& s) {
       .add_duration("delivery.lease", "30m",
                     "how long a worker holds a queue entry; after it another worker may take it")
       .add_duration("delivery.poll", "1s", "an idle worker asks the queue again after this long")
+      .add_duration("delivery.session_idle", "2s",
+                    "an SMTP session stays open this long for the next message to its domain "
+                    "(0 = one session per message)")
       .add_list("dns.servers", std::vector<std::string>{},
                 "DNS servers for MX lookups (host:port, [::1]:port); empty = /etc/resolv.conf")
       .add_duration("dns.timeout", "5s", "wait for one DNS answer (each query is tried twice)");
@@ -53,6 +56,7 @@ Result<DeliverySettings> delivery_settings(const config::Config& config, const S
   d.per_destination = static_cast<std::size_t>(config.get_int("delivery.per_destination"));
   d.lease = config.get_duration("delivery.lease");
   d.poll = config.get_duration("delivery.poll");
+  d.session_idle = config.get_duration("delivery.session_idle");
   d.store_timeout = settings.store_timeout;
   d.worker_id = settings.submission.hostname + ":" + std::to_string(::getpid());
   d.retry.first_retry = config.get_duration("delivery.first_retry");
