@@ -100,6 +100,18 @@ class OutboundServed(SubmissionServed):
     def log(self):
         return self.relay.output()[-4000:]
 
+    def wait_for_rcpt(self, sink, address, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while not self.for_rcpt(sink, address) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self.for_rcpt(sink, address)
+
+    def wait_for_log(self, text, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while text not in self.relay.output():
+            self.assertLess(time.monotonic(), deadline, f"no {text!r} in the relay's log")
+            time.sleep(0.1)
+
     def for_rcpt(self, sink, address):
         return [d for d in sink.received() if any(address in r for r in rcpts_of(d))]
 
@@ -148,10 +160,7 @@ class Outbound(OutboundServed, unittest.TestCase):
 
     def test_remote_mail_carries_rsa_and_ed25519_signatures_that_verify(self):
         self.submit("kim@ok.test", subject="signed")
-        for _ in range(100):
-            if self.for_rcpt(self.ok, "kim@ok.test"):
-                break
-            time.sleep(0.1)
+        self.wait_for_rcpt(self.ok, "kim@ok.test")
         dumps = self.for_rcpt(self.ok, "kim@ok.test")
         self.assertEqual(len(dumps), 1, self.log())
         message = message_of(dumps[0])
@@ -175,28 +184,19 @@ class Outbound(OutboundServed, unittest.TestCase):
 
     def test_mx_hosts_in_preference_order_the_dead_one_first(self):
         self.submit("dave@pref.test", subject="pref")
-        for _ in range(100):
-            if self.for_rcpt(self.ok, "dave@pref.test"):
-                break
-            time.sleep(0.1)
+        self.wait_for_rcpt(self.ok, "dave@pref.test")
         self.assertEqual(len(self.for_rcpt(self.ok, "dave@pref.test")), 1)
         log = self.relay.output()
         self.assertIn("mx.dead.test[127.0.0.2] for pref.test", log)  # tried first, refused
 
     def test_a_domain_without_mx_gets_its_address_as_implicit_mx(self):
         self.submit("erin@implicit.test", subject="implicit")
-        for _ in range(100):
-            if self.for_rcpt(self.ok, "erin@implicit.test"):
-                break
-            time.sleep(0.1)
+        self.wait_for_rcpt(self.ok, "erin@implicit.test")
         self.assertEqual(len(self.for_rcpt(self.ok, "erin@implicit.test")), 1, self.log())
 
     def test_451_then_250_is_delivered_once(self):
         self.submit("frank@grey.test", subject="grey")
-        deadline = time.monotonic() + 20
-        while "to=<frank@grey.test> relay=mx.grey.test" not in self.relay.output():
-            self.assertLess(time.monotonic(), deadline, "no attempt to grey.test")
-            time.sleep(0.1)
+        self.wait_for_log("to=<frank@grey.test> relay=mx.grey.test")
         self.assertIn("status=deferred", self.relay.output())
         self.grey.stop()
         self.grey.soft = ()
@@ -237,10 +237,7 @@ class Outbound(OutboundServed, unittest.TestCase):
     def test_a_bounce_is_never_bounced(self):
         before = len(self.notices())
         self.submit("ivan@reject.test", sender="", subject="null sender")
-        deadline = time.monotonic() + 20
-        while "to=<ivan@reject.test> relay=mx.reject.test" not in self.relay.output():
-            self.assertLess(time.monotonic(), deadline, "no attempt to reject.test")
-            time.sleep(0.1)
+        self.wait_for_log("to=<ivan@reject.test> relay=mx.reject.test")
         time.sleep(1.0)
         self.assertIn("status=bounced", self.relay.output())
         self.assertEqual(len(self.notices()), before)
