@@ -125,6 +125,22 @@ std::vector<RecipientReply> replies_of(const SessionEnd& end, std::size_t recipi
 
 }  // namespace
 
+bool is_internal(const asio::ip::address& address) {
+  if (address.is_loopback() || address.is_unspecified()) return true;
+  if (address.is_v6()) {
+    const auto v6 = address.to_v6();
+    if (v6.is_v4_mapped()) return is_internal(asio::ip::make_address_v4(asio::ip::v4_mapped, v6));
+    const auto bytes = v6.to_bytes();
+    return v6.is_link_local() || (bytes[0] & 0xfe) == 0xfc;  // fe80::/10, fc00::/7
+  }
+  const auto v4 = address.to_v4().to_uint();
+  auto in = [v4](std::uint32_t net, int bits) {
+    return (v4 >> (32 - bits)) == (net >> (32 - bits));
+  };
+  return in(0x00000000, 8) || in(0x0a000000, 8) || in(0xac100000, 12) || in(0xc0a80000, 16) ||
+         in(0xa9fe0000, 16) || in(0x64400000, 10);
+}
+
 smtp::Reply dns_failure_reply(const Error& error, const std::string& domain) {
   if (error.code == "dns.not_found")
     return {550, "5.1.2", "Host or domain name not found: " + domain};
@@ -160,8 +176,12 @@ awaitable<std::vector<RecipientReply>> deliver_domain(
   std::size_t tried = 0;
   for (const auto& destination : *route) {
     for (const auto& address : destination.addresses) {
-      if (tried++ == settings.max_addresses) break;
       const auto mta = destination.host + "[" + address.to_string() + "]";
+      if (!settings.internal_addresses && is_internal(address)) {
+        last = {550, "5.4.4", "mail exchanger " + mta + " is an internal address"};
+        continue;
+      }
+      if (tried++ == settings.max_addresses) break;
       auto end = co_await try_address(settings, destination.host, address, settings.starttls,
                                       envelope, message);
       if (end.tls_failed) {

@@ -26,6 +26,9 @@ struct RemoteSettings {
   // Addresses tried per attempt over all MX hosts (Postfix's smtp_mx_address_limit is 5), so
   // a domain with many dead hosts cannot hold a worker for long.
   std::size_t max_addresses = 5;
+  // Off in production: no recipient's DNS and no address literal may point the relay at
+  // loopback, private or link-local addresses (the internal network); tests turn it on.
+  bool internal_addresses = false;
   smtp::ClientSettings client;
 };
 
@@ -41,6 +44,10 @@ struct RecipientReply {
 awaitable<std::vector<RecipientReply>> deliver_domain(
     dns::Resolver& resolver, SessionCache& sessions, const RemoteSettings& settings,
     const std::string& domain, const smtp::Envelope& envelope, const smtp::MessageSource& message);
+
+// Loopback, unspecified, private (RFC 1918, RFC 6598 shared, RFC 4193 unique local) and
+// link-local addresses, IPv4-mapped ones included (pure: unit-tested).
+bool is_internal(const asio::ip::address& address);
 
 // What a failed MX lookup means for the recipients (pure: unit-tested).
 smtp::Reply dns_failure_reply(const Error& error, const std::string& domain);

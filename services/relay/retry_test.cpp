@@ -75,5 +75,15 @@ TEST_CASE("a failed MX lookup: no such domain and null MX bounce, the rest waits
   CHECK(dns_failure_reply({"dns.no_address", "none"}, "example.com").code == 451);
 }
 
+TEST_CASE("internal addresses: loopback, private, shared, link-local, unique local, mapped") {
+  for (const char* text :
+       {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.0.1",
+        "100.64.0.1", "0.0.0.0", "::1", "::", "fe80::1", "fd00::1", "::ffff:10.0.0.1"})
+    CHECK(is_internal(asio::ip::make_address(text)));
+  for (const char* text :
+       {"192.0.2.1", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2001:db8::1", "::ffff:8.8.8.8"})
+    CHECK_FALSE(is_internal(asio::ip::make_address(text)));
+}
+
 }  // namespace
 }  // namespace tessera::relay

@@ -31,6 +31,9 @@ void add_delivery_keys(config::Schema& s) {
                 "STARTTLS whenever a remote MX offers it (opportunistic, RFC 3207 and RFC 7435: "
                 "encrypted without a certificate check, plaintext if the handshake fails)")
       .add_duration("delivery.connect_timeout", "30s", "wait for one MX address to answer")
+      .add_bool("delivery.internal_addresses", false,
+                "deliver to loopback, private and link-local addresses too (tests, a smart "
+                "host inside the network); off: a recipient's DNS cannot point the relay inward")
       .add_duration("delivery.lifetime", "5d",
                     "how long a message is retried before it bounces (RFC 5321 §4.5.4.1)")
       .add_duration("delivery.delay_warning", "4h",
@@ -67,6 +70,7 @@ Result<DeliverySettings> delivery_settings(const config::Config& config, const S
   d.remote.port = static_cast<std::uint16_t>(config.get_int("delivery.port"));
   d.remote.connect_timeout = config.get_duration("delivery.connect_timeout");
   d.remote.starttls = config.get_bool("delivery.starttls");
+  d.remote.internal_addresses = config.get_bool("delivery.internal_addresses");
   auto tls = net::make_client_context();
   if (!tls) return tls.error();
   d.remote.tls = std::move(*tls);

@@ -104,7 +104,8 @@ class OpenRelay(SubmissionServed, unittest.TestCase):
         cls.zone = DnsZone([("evil.test", "mx.evil.test", 10)],
                            {"mx.evil.test": ["127.0.0.1"]}).start()
         # Every remote domain here is the sink or does not exist: nothing leaves loopback.
-        cls.relay_config = {"delivery": {"port": cls.sink.port, "poll": "200ms"},
+        cls.relay_config = {"delivery": {"port": cls.sink.port, "poll": "200ms",
+                                         "internal_addresses": True},
                             "dns": {"servers": [cls.zone.server], "timeout": "1s"}}
         try:
             super().setUpClass()

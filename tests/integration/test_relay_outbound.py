@@ -43,7 +43,8 @@ class OutboundServed(SubmissionServed):
         cls.reject = Sink("127.0.0.3", cls.mx_port, hard=("RCPT",)).start()
         cls.grey = Sink("127.0.0.4", cls.mx_port, soft=("RCPT",)).start()
         cls.relay_config = {
-            "delivery": {"port": cls.mx_port, "first_retry": "1s", "max_retry": "1s",
+            "delivery": {"port": cls.mx_port, "internal_addresses": True,
+                         "first_retry": "1s", "max_retry": "1s",
                          "connect_timeout": "2s", "poll": "200ms", **cls.delivery},
             "dns": {"servers": [cls.zone.server], "timeout": "1s"},
         }
@@ -259,6 +260,19 @@ class Expiry(OutboundServed, unittest.TestCase):
         self.assertIn("expired", fields["Diagnostic-Code"])
         time.sleep(2)
         self.assertEqual(len(self.notices()), 2)
+
+
+class InternalAddresses(OutboundServed, unittest.TestCase):
+    delivery = {"internal_addresses": False}  # the production default
+
+    def test_mx_on_an_internal_address_bounces_and_nothing_connects(self):
+        self.submit("lee@ok.test", subject="inward")
+        notices = self.wait_notices(1)
+        self.assertEqual(len(notices), 1, self.log())
+        fields = self.status_of(notices[0])
+        self.assertEqual(fields["Status"], "5.4.4")
+        self.assertIn("internal address", fields["Diagnostic-Code"])
+        self.assertEqual(self.for_rcpt(self.ok, "lee@ok.test"), [])
 
 
 if __name__ == "__main__":
