@@ -6,8 +6,10 @@
   `mx=[(domain, host, preference)]` and `hosts={host: [address, ...]}`.
 * `Sink`: smtp-sink on `address:port` that takes any mail and dumps each transaction into a file
   of its own (its X-Rcpt-Args lines say who it was for); `hard`/`soft` make it refuse a command
-  with 5xx/4xx. Several sinks share one port on different 127.0.0.x addresses, since the relay
-  has one remote SMTP port (`delivery.port`).
+  with 5xx/4xx; `wait=".:1"` makes it wait a second before answering the final dot (the
+  message is already dumped then: a client that dies meanwhile never hears the 250). Several
+  sinks share one port on different 127.0.0.x addresses, since the relay has one remote SMTP
+  port (`delivery.port`).
 """
 import os
 import shutil
@@ -75,12 +77,12 @@ class DnsZone:
 
 
 class Sink:
-    def __init__(self, address="127.0.0.1", port=None, hard=(), soft=()):
+    def __init__(self, address="127.0.0.1", port=None, hard=(), soft=(), wait=None):
         self.address = address
         self.port = port or harness.free_port()
         self.dir = tempfile.mkdtemp(prefix="tessera-sink-")
         os.chmod(self.dir, 0o777)  # as root, smtp-sink runs as nobody
-        self.hard, self.soft = hard, soft
+        self.hard, self.soft, self.wait = hard, soft, wait
         self.proc = None
 
     def start(self):
@@ -91,6 +93,8 @@ class Sink:
             args += ["-f", ",".join(self.hard)]
         if self.soft:
             args += ["-r", ",".join(self.soft)]
+        if self.wait:
+            args += ["-W", self.wait]
         args += ["-d", os.path.join(self.dir, "%H%M%S."), f"{self.address}:{self.port}", "50"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not self._wait():
