@@ -155,6 +155,7 @@ awaitable<void> Delivery::deliver(v1::LeasedEntry leased) {
     co_await retry_later(settings_, leased, when, "body: " + body.error().message);
     co_return;
   }
+  const LeaseKeeper lease(settings_, leased, strand_);
   const auto source = smtp::MessageSource::of(body->spool);
   const auto mail = mail_of(entry, body->eight_bit);
   // Pending recipients by domain: one SMTP transaction per domain (RFC 5321 §3.3).
@@ -184,6 +185,7 @@ awaitable<void> Delivery::deliver(v1::LeasedEntry leased) {
     auto held = gate(domain);
     co_await held->acquire();
     const GateHold hold(held);
+    if (lease.lost()) co_return;  // another worker has the entry now: it delivers
     auto replies =
         co_await deliver_domain(*resolver_, sessions_, settings_.remote, domain, envelope, source);
     for (std::size_t k = 0; k < sent.size(); ++k) {
@@ -193,6 +195,7 @@ awaitable<void> Delivery::deliver(v1::LeasedEntry leased) {
       tried.push_back(std::move(done));
     }
   }
+  if (lease.lost()) co_return;
   co_await finish(settings_, leased, *body, tried);
 }
 

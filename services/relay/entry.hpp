@@ -51,4 +51,29 @@ awaitable<void> retry_later(const DeliverySettings& settings, const store::v1::L
 
 std::int64_t now_ms();
 
+// Keeps the entry's lease while an attempt runs: Queue.Renew every third of delivery.lease, so
+// an attempt that waits for its destination or talks to a slow MX longer than the lease is not
+// handed to another worker (or to this one's next Lease) and sent twice. lost() once the store
+// says the lease is someone else's: the attempt must not send any more.
+class LeaseKeeper {
+ public:
+  LeaseKeeper(const DeliverySettings& settings, const store::v1::LeasedEntry& leased,
+              const asio::any_io_executor& executor);
+  LeaseKeeper(const LeaseKeeper&) = delete;
+  LeaseKeeper& operator=(const LeaseKeeper&) = delete;
+  ~LeaseKeeper();
+  bool lost() const { return state_->lost; }
+
+ private:
+  struct State {
+    explicit State(const asio::any_io_executor& executor) : timer(executor) {}
+    asio::steady_timer timer;
+    bool done = false;
+    bool lost = false;
+  };
+  static awaitable<void> run(const DeliverySettings& settings, std::uint64_t entry_id,
+                             std::string token, std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
 }  // namespace tessera::relay

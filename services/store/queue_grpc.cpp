@@ -41,6 +41,11 @@ grpc::Status QueueService::Complete(grpc::ServerContext*, const v1::CompleteRequ
   return answer(ops_.complete(*request), reply);
 }
 
+grpc::Status QueueService::Renew(grpc::ServerContext*, const v1::RenewRequest* request,
+                                 v1::RenewReply* reply) {
+  return answer(ops_.renew(*request), reply);
+}
+
 grpc::Status QueueService::RetryAt(grpc::ServerContext*, const v1::RetryAtRequest* request,
                                    v1::RetryAtReply* reply) {
   return answer(ops_.retry_at(*request), reply);

@@ -14,6 +14,8 @@ class QueueService final : public v1::Queue::Service {
                        v1::EnqueueReply* reply) override;
   grpc::Status Lease(grpc::ServerContext*, const v1::LeaseRequest* request,
                      v1::LeaseReply* reply) override;
+  grpc::Status Renew(grpc::ServerContext*, const v1::RenewRequest* request,
+                     v1::RenewReply* reply) override;
   grpc::Status ReadBody(grpc::ServerContext*, const v1::ReadBodyRequest* request,
                         grpc::ServerWriter<v1::ReadBodyReply>* writer) override;
   grpc::Status Complete(grpc::ServerContext*, const v1::CompleteRequest* request,

@@ -216,6 +216,26 @@ Result<v1::LeaseReply> QueueOps::lease(const v1::LeaseRequest& request) {
   return reply;
 }
 
+Result<v1::RenewReply> QueueOps::renew(const v1::RenewRequest& request) {
+  const std::int64_t visibility =
+      request.visibility_timeout_ms() == 0 ? kDefaultVisibilityMs : request.visibility_timeout_ms();
+  std::lock_guard lock(mutex_);
+  const auto now = context_.now_ms();
+  auto record = load(request.entry_id());
+  if (!record) return record.error();
+  if (auto ok = check_lease(*record, request.lease_token(), now); !ok) return ok.error();
+  auto* entry = record->mutable_entry();
+  const auto old_due = due_of(*entry);
+  entry->set_lease_expires_unix_ms(now + visibility);
+  rocksdb::WriteBatch batch;
+  move_due(batch, entry->entry_id(), old_due, due_of(*entry));
+  put(batch, *record);
+  if (auto written = context_.db.write_synced(batch); !written) return written.error();
+  v1::RenewReply reply;
+  reply.set_lease_expires_unix_ms(entry->lease_expires_unix_ms());
+  return reply;
+}
+
 Result<std::string> QueueOps::read_body(const v1::ReadBodyRequest& request) {
   auto record = load(request.entry_id());
   if (!record) return record.error();

@@ -32,6 +32,7 @@ class QueueOps {
   // `body` is empty when the header names a stored message instead.
   Result<v1::EnqueueReply> enqueue(const v1::EnqueueHeader& header, std::string body);
   Result<v1::LeaseReply> lease(const v1::LeaseRequest& request);
+  Result<v1::RenewReply> renew(const v1::RenewRequest& request);
   // The whole body of a leased entry.
   Result<std::string> read_body(const v1::ReadBodyRequest& request);
   Result<v1::CompleteReply> complete(const v1::CompleteRequest& request);

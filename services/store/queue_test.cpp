@@ -117,6 +117,29 @@ TEST_CASE("an expired lease makes the entry due again and voids the old token") 
   CHECK(entry.next_attempt_unix_ms() == f.now + 60000);
 }
 
+TEST_CASE("a renewed lease outlasts its first length; a stale token cannot renew") {
+  Fixture f;
+  QueueOps queue(f.context, 0);
+  auto h = header({"x@remote.net"});
+  h.set_declared_size(4);
+  REQUIRE(queue.enqueue(h, "body"));
+  const auto leased = lease(queue, 1000).entries(0);
+  v1::RenewRequest renew;
+  renew.set_entry_id(leased.entry().entry_id());
+  renew.set_lease_token(leased.lease_token());
+  renew.set_visibility_timeout_ms(5000);
+  f.now += 900;
+  auto renewed = queue.renew(renew);
+  REQUIRE(renewed);
+  CHECK(renewed->lease_expires_unix_ms() == f.now + 5000);
+  f.now += 2000;  // past the first lease: still held
+  CHECK(lease(queue).entries_size() == 0);
+  f.now += 3001;  // past the renewed one: due again, the old token is void
+  const auto again = lease(queue);
+  REQUIRE(again.entries_size() == 1);
+  CHECK(queue.renew(renew).error().code == "rpc.FAILED_PRECONDITION");
+}
+
 TEST_CASE("idempotent enqueue, body references, size limit, order and survival of a reopen") {
   Fixture f;
   f.add_account(1);
