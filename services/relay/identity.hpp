@@ -3,6 +3,7 @@
 // case-insensitive, ASCII local part case-insensitive.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,9 @@ struct Identity {
   std::string login;
   std::vector<std::string> addresses;  // folded: main address, aliases, sender addresses
   bool blocked = false;                // RL-04: an administrator stopped its sending
+  // RL-03: the account's own sending limits; 0 = the relay's (Settings). Read at AUTH.
+  std::uint32_t messages_per_hour = 0;
+  std::uint32_t max_recipients = 0;
 
   bool may_send_as(std::string_view address) const;
 };

@@ -116,6 +116,10 @@ Status setup(service::Runtime& runtime) {
       static_cast<std::uint32_t>(config.get_int("limits.messages_per_hour"));
   settings.submission = smtp::server_settings(config, runtime.tls());
   auto& engine = settings.submission;
+  // RL-03: an account may allow more recipients than limits.max_recipients, so the engine only
+  // holds the ceiling and SubmissionHandler::rcpt applies the account's or the relay's value.
+  settings.max_recipients = engine.max_recipients;
+  engine.max_recipients = kMostRecipients;
   engine.require_auth = true;
   engine.auth_needs_tls = !settings.allow_plaintext_auth;
   settings.reports = {.clients = &clients,

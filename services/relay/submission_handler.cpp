@@ -33,7 +33,15 @@ Identity identity_of(const v1::Account& account) {
   for (const auto& a : account.sender_addresses())
     out.addresses.push_back(fold_address(a));
   out.blocked = account.relay_blocked();
+  out.messages_per_hour = account.messages_per_hour();
+  out.max_recipients = account.max_recipients();
   return out;
+}
+
+// RL-03: an account's own limit wins over the relay's, higher or lower; 0 means it has none.
+template <typename Limit>
+Limit own_or(std::uint32_t account_value, Limit relay_value) {
+  return account_value != 0 ? static_cast<Limit>(account_value) : relay_value;
 }
 
 // RL-09: the From header names the submitter too, not only the envelope.
@@ -104,9 +112,10 @@ awaitable<smtp::Reply> SubmissionHandler::mail(const smtp::SessionInfo&,
         "<" + mail.path.text() + ">: Sender address rejected: not owned by " + identity_->login};
   }
   // RL-03: messages per hour, counted in the store for every relay replica.
+  const auto limit = own_or(identity_->messages_per_hour, settings_.messages_per_hour);
   v1::ChargeSubmissionRequest charge;
   charge.set_account_id(identity_->account_id);
-  charge.set_limit_per_hour(settings_.messages_per_hour);
+  charge.set_limit_per_hour(limit);
   const rpc::CallOptions call{.timeout = settings_.store_timeout};
   auto charged =
       co_await rpc::unary(settings_.clients->directory->async(),
@@ -116,7 +125,7 @@ awaitable<smtp::Reply> SubmissionHandler::mail(const smtp::SessionInfo&,
     spdlog::info("relay: {} reached the sending limit ({} in the last hour)", identity_->login,
                  charged->sent_last_hour());
     co_return smtp::Reply{451, "4.7.1",
-                          "Sending limit of " + std::to_string(settings_.messages_per_hour) +
+                          "Sending limit of " + std::to_string(limit) +
                               " messages per hour reached, try again later"};
   }
   co_return smtp::Reply{250, "2.1.0", "Ok"};
@@ -125,6 +134,9 @@ awaitable<smtp::Reply> SubmissionHandler::mail(const smtp::SessionInfo&,
 awaitable<smtp::Reply> SubmissionHandler::rcpt(const smtp::SessionInfo&,
                                                const smtp::Transaction& transaction,
                                                const smtp::RcptTo& rcpt) {
+  // RL-03, RFC 5321 §4.5.3.1.10: the same reply the engine gives at its own limit.
+  if (transaction.recipients.size() >= own_or(identity_->max_recipients, settings_.max_recipients))
+    co_return smtp::Reply{452, "4.5.3", "Error: too many recipients"};
   const auto domain = ascii_upper(rcpt.path.mailbox->domain);
   if (domain == "SMS" || domain == "FAX") {
     co_return smtp::Reply{550, "5.1.2",

@@ -36,6 +36,15 @@ std::string address_value(std::uint64_t account, bool alias) {
   return value;
 }
 
+// RL-03: a per-account limit past the relay's own range is a typo, not a bulk sender.
+Status check_sending_limits(const v1::UpdateAccountRequest& request) {
+  if (request.has_messages_per_hour() && request.messages_per_hour() > kMostMessagesPerHour)
+    return invalid_argument("messages_per_hour is at most " + std::to_string(kMostMessagesPerHour));
+  if (request.has_max_recipients() && request.max_recipients() > kMostRecipients)
+    return invalid_argument("max_recipients is at most " + std::to_string(kMostRecipients));
+  return {};
+}
+
 bool same_address(std::string_view a, std::string_view b) {
   auto pa = parse_address(a);
   auto pb = parse_address(b);
@@ -253,6 +262,7 @@ Result<v1::ListAccountsReply> DirectoryOps::list_accounts(const v1::ListAccounts
 }
 
 Result<v1::Account> DirectoryOps::update_account(const v1::UpdateAccountRequest& request) {
+  if (auto valid = check_sending_limits(request); !valid) return valid.error();
   std::lock_guard lock(write_mutex_);
   auto record = load(request.account_id());
   if (!record) return record.error();
@@ -261,6 +271,8 @@ Result<v1::Account> DirectoryOps::update_account(const v1::UpdateAccountRequest&
   if (request.has_quota_bytes()) account->set_quota_bytes(request.quota_bytes());
   if (request.has_enabled()) account->set_enabled(request.enabled());
   if (request.has_relay_blocked()) account->set_relay_blocked(request.relay_blocked());
+  if (request.has_messages_per_hour()) account->set_messages_per_hour(request.messages_per_hour());
+  if (request.has_max_recipients()) account->set_max_recipients(request.max_recipients());
   if (auto saved = save(*record); !saved) return saved.error();
   return record->account();
 }

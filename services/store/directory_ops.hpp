@@ -28,6 +28,10 @@ namespace tessera::store {
 
 // API-01: at most 50 extra sender addresses per account.
 inline constexpr int kMaxSenderAddresses = 50;
+// RL-03: the largest per-account sending limits, the tops of the relay's limits.messages_per_hour
+// and limits.max_recipients ranges (directory.proto, Account).
+inline constexpr std::uint32_t kMostMessagesPerHour = 1000000;
+inline constexpr std::uint32_t kMostRecipients = 100000;
 
 class DirectoryOps {
  public:

@@ -1,3 +1,5 @@
+#include <optional>
+
 #include <catch2/catch.hpp>
 
 #include "directory_ops.hpp"
@@ -218,4 +220,91 @@ TEST_CASE("quota, paging, sender addresses") {
   CHECK(d.ops.add_sender(sender).error().code == "rpc.FAILED_PRECONDITION");
   sender.set_address("S0@elsewhere.net");
   REQUIRE(d.ops.remove_sender(sender));
+}
+
+TEST_CASE("sending limits per account: 0 is the relay's default, the tops are the relay's") {
+  Fixture f;
+  auto ops = std::make_unique<DirectoryOps>(f.context, kFast);
+  v1::AddDomainRequest domain;
+  domain.set_name("example.org");
+  REQUIRE(ops->add_domain(domain));
+  v1::AddAccountRequest add;
+  add.set_login("bulk@example.org");
+  add.set_password("secret");
+  add.set_quota_bytes(1000);
+  const auto added = ops->add_account(add);
+  REQUIRE(added);
+  CHECK(added->messages_per_hour() == 0);
+  CHECK(added->max_recipients() == 0);
+  struct Case {
+    const char* name;
+    std::optional<std::uint32_t> messages_per_hour, max_recipients;
+    std::uint32_t want_messages, want_recipients;
+    const char* want_error;  // empty: accepted
+  };
+  const Case cases[] = {
+      {"both set, higher and lower than a default", 5000, 2, 5000, 2, ""},
+      {"one set, the other kept", std::nullopt, 10, 5000, 10, ""},
+      {"0 goes back to the default", 0, std::nullopt, 0, 10, ""},
+      {"the tops", kMostMessagesPerHour, kMostRecipients, kMostMessagesPerHour, kMostRecipients,
+       ""},
+      {"messages past the top", kMostMessagesPerHour + 1, 3, kMostMessagesPerHour, kMostRecipients,
+       "rpc.INVALID_ARGUMENT"},
+      {"recipients past the top", 3, kMostRecipients + 1, kMostMessagesPerHour, kMostRecipients,
+       "rpc.INVALID_ARGUMENT"},
+      {"back to a bulk sender's values", 20000, 500, 20000, 500, ""},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    v1::UpdateAccountRequest update;
+    update.set_account_id(added->account_id());
+    if (c.messages_per_hour) update.set_messages_per_hour(*c.messages_per_hour);
+    if (c.max_recipients) update.set_max_recipients(*c.max_recipients);
+    auto got = ops->update_account(update);
+    CHECK(std::string(got ? "" : got.error().code) == c.want_error);
+    v1::GetAccountRequest get;
+    get.set_login("BULK@example.org");
+    const auto stored = *ops->get_account(get);
+    CHECK(stored.messages_per_hour() == c.want_messages);
+    CHECK(stored.max_recipients() == c.want_recipients);
+    CHECK(stored.quota_bytes() == 1000);  // the other fields stay
+    CHECK(stored.enabled());
+  }
+  // The record keeps them: a new process reads them back, and so does ListAccounts.
+  ops.reset();
+  f.db.reset();
+  f.db = Db::open(f.dir).value();
+  Context reopened{*f.db, f.locks, f.notifier, [&] { return f.now; }};
+  ops = std::make_unique<DirectoryOps>(reopened, kFast);
+  v1::ListAccountsRequest list;
+  const auto listed = *ops->list_accounts(list);
+  REQUIRE(listed.accounts_size() == 1);
+  CHECK(listed.accounts(0).messages_per_hour() == 20000);
+  CHECK(listed.accounts(0).max_recipients() == 500);
+}
+
+TEST_CASE("ChargeSubmission counts per account whatever limit the relay passes") {
+  Directory d;
+  const auto ann = d.add("ann@example.org");
+  const auto bob = d.add("bob@example.org");
+  auto charge = [&](const v1::Account& account, std::uint32_t limit) {
+    v1::ChargeSubmissionRequest request;
+    request.set_account_id(account.account_id());
+    request.set_limit_per_hour(limit);
+    auto reply = d.ops.charge_submission(request);
+    REQUIRE(reply);
+    return *reply;
+  };
+  CHECK(charge(ann, 5).allowed());
+  CHECK(charge(ann, 5).allowed());
+  // An operator lowered ann's limit to 2: the two already sent count against it.
+  const auto refused = charge(ann, 2);
+  CHECK_FALSE(refused.allowed());
+  CHECK(refused.sent_last_hour() == 2);
+  CHECK(charge(bob, 2).allowed());  // bob's count is his own
+  CHECK(charge(ann, 3).allowed());  // raised again: one more fits
+  CHECK_FALSE(charge(ann, 3).allowed());
+  v1::ChargeSubmissionRequest unknown;
+  unknown.set_account_id(999);
+  CHECK(d.ops.charge_submission(unknown).error().code == "rpc.NOT_FOUND");
 }

@@ -67,6 +67,45 @@ class Mailctl(unittest.TestCase):
         out, _ = self.ok("account", "list", "life.test")
         self.assertNotIn("bob@", out)
 
+    def test_account_limits(self):
+        self.ok("domain", "add", "limits.test")
+        self.ok("account", "add", "ann@limits.test", "--password-stdin", stdin="pw\n")
+        out, _ = self.ok("account", "show", "ann@limits.test")
+        self.assertIn("  messages/hour default  recipients/message default", out)
+        out, _ = self.ok("account", "limits", "ann@limits.test", "--messages-per-hour", "5000",
+                         "--max-recipients", "2")
+        self.assertRegex(out, r"^ann@limits\.test  id \d+  enabled  .*"
+                              r"  messages/hour 5000  recipients/message 2\n$")
+        out, _ = self.ok("--json", "account", "limits", "ann@limits.test",
+                         "--max-recipients", "0")
+        account = json.loads(out)
+        self.assertEqual((account["messages_per_hour"], account["max_recipients"]), (5000, 0))
+        out, _ = self.ok("account", "limits", "ann@limits.test")  # no option: shows them
+        self.assertIn("messages/hour 5000  recipients/message default", out)
+        out, _ = self.ok("--json", "account", "list", "limits.test")
+        self.assertEqual(json.loads(out)["messages_per_hour"], 5000)
+
+        code, _, err = self.run_ctl("account", "limits", "ann@limits.test",
+                                    "--messages-per-hour", "1000001")
+        self.assertEqual((code, len(err.splitlines())), (1, 1), err)
+        self.assertIn("account limits ann@limits.test: messages_per_hour is at most 1000000", err)
+        code, _, err = self.run_ctl("account", "limits", "ann@limits.test",
+                                    "--max-recipients", "100001")
+        self.assertEqual(code, 1, err)
+        self.assertIn("max_recipients is at most 100000", err)
+        for bad in ("-1", "ten", "", "4294967296"):
+            code, _, err = self.run_ctl("account", "limits", "ann@limits.test",
+                                        "--max-recipients", bad)
+            self.assertEqual(code, 2, bad)
+            self.assertIn("--max-recipients needs a whole number", err)
+        code, _, err = self.run_ctl("account", "limits", "ann@limits.test", "--messages-per-hour")
+        self.assertEqual(code, 2)
+        code, _, err = self.run_ctl("account", "limits", "nobody@limits.test",
+                                    "--messages-per-hour", "1")
+        self.assertEqual(code, 1)
+        out, _ = self.ok("--json", "account", "show", "ann@limits.test")
+        self.assertEqual(json.loads(out)["messages_per_hour"], 5000)  # the refusals changed nothing
+
     def zone_record(self, line):
         """(name, TXT text) of a zone line; checks the DNS limits the line must keep."""
         match = re.fullmatch(r'(\S+\.) IN TXT((?: "[^"\\]*")+)', line)

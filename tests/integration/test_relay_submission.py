@@ -2,8 +2,9 @@
 (STARTTLS) with AUTH; passwords only under TLS (538 5.7.11 before); the sender must be one of the
 account's identities in MAIL FROM and in From (550 5.7.1); hosted recipients reach their INBOX
 through smtp-in's Inbound.Deliver, others are queued for the Internet; SMS/fax is refused until
-the gateway exists."""
+the gateway exists; the relay's sending limits and an account's own ones (RL-03)."""
 import os
+import smtplib
 import socket
 import subprocess
 import time
@@ -220,6 +221,82 @@ class SendingLimits(SubmissionServed, unittest.TestCase):
         out = self.swaks(*self.auth("bob@example.test"),
                          "--to", "ann@example.test,bob@example.test,ann+x@example.test",
                          expect=0)
+        self.assertIn("452 4.5.3 Error: too many recipients", out)
+        self.assertIn("250 2.0.0 Ok: queued as", out)
+
+
+class AccountLimits(SubmissionServed, unittest.TestCase):
+    """RL-03: an account's own messages_per_hour and max_recipients (mailctl account limits)
+    replace the relay's, lower or higher; 0 goes back to the relay's. Each test has its own
+    accounts, so the store's hourly counts of one test do not touch another."""
+    relay_config = {"limits": {"messages_per_hour": 3, "max_recipients": 3}}
+
+    def account(self, login, *limits):
+        self.mailctl("account", "add", login, "--password-stdin", input="pw\n")
+        if limits:
+            self.mailctl("account", "limits", login, *limits)
+
+    def session(self, login):
+        client = smtplib.SMTP_SSL("127.0.0.1", self.submissions_port,
+                                  context=harness.client_tls_context(), timeout=30)
+        client.ehlo("client.example")
+        client.login(login, "pw")
+        return client
+
+    def send(self, client, login, recipients=("bob@example.test",)):
+        """One transaction: the MAIL reply, then (if 250) each RCPT reply and the final one."""
+        replies = [client.mail(login)]
+        if replies[0][0] != 250:
+            return replies
+        replies += [client.rcpt(r) for r in recipients]
+        if any(code == 250 for code, _ in replies[1:]):
+            replies.append(client.data(f"From: {login}\r\nSubject: limits\r\n\r\nHi.\r\n"))
+        else:
+            client.rset()
+        return replies
+
+    def mail_codes(self, login, count):
+        client = self.session(login)
+        try:
+            return [self.send(client, login)[0][0] for _ in range(count)]
+        finally:
+            client.quit()
+
+    def test_lower_messages_per_hour_refuses_at_mail_after_the_accounts_own_count(self):
+        self.account("low@example.test", "--messages-per-hour", "1")
+        self.account("peer@example.test")
+        self.assertEqual(self.mail_codes("low@example.test", 2), [250, 451])
+        out = self.swaks(*self.auth("low@example.test"), "--to", "bob@example.test", expect=23)
+        self.assertIn("451 4.7.1 Sending limit of 1 messages per hour reached", out)
+        # Another account, on the relay's 3, is not touched by low's count.
+        self.assertEqual(self.mail_codes("peer@example.test", 4), [250, 250, 250, 451])
+
+    def test_higher_messages_per_hour_for_a_bulk_sender_and_back_to_the_default(self):
+        self.account("bulk@example.test", "--messages-per-hour", "5")
+        self.assertEqual(self.mail_codes("bulk@example.test", 6), [250] * 5 + [451])
+        # Back to the relay's 3 (from the next session): the 5 sent already are over it.
+        self.mailctl("account", "limits", "bulk@example.test", "--messages-per-hour", "0")
+        out = self.swaks(*self.auth("bulk@example.test"), "--to", "bob@example.test", expect=23)
+        self.assertIn("451 4.7.1 Sending limit of 3 messages per hour reached", out)
+
+    def test_max_recipients_per_account_lower_and_higher(self):
+        self.account("few@example.test", "--max-recipients", "1")
+        self.account("many@example.test", "--max-recipients", "5")
+        self.account("plain@example.test")
+        to = [f"ann+{i}@example.test" for i in range(6)]
+        for login, accepted in (("few@example.test", 1), ("many@example.test", 5),
+                                ("plain@example.test", 3)):
+            client = self.session(login)
+            try:
+                replies = self.send(client, login, to[:accepted + 1])
+            finally:
+                client.quit()
+            rcpts = replies[1:-1]
+            self.assertEqual([code for code, _ in rcpts], [250] * accepted + [452], login)
+            self.assertEqual(rcpts[-1][1], b"4.5.3 Error: too many recipients")
+            self.assertEqual(replies[-1][0], 250, login)  # the accepted ones get the message
+        out = self.swaks(*self.auth("few@example.test"),
+                         "--to", "ann@example.test,bob@example.test")
         self.assertIn("452 4.5.3 Error: too many recipients", out)
         self.assertIn("250 2.0.0 Ok: queued as", out)
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,9 @@ struct Command {
   std::string quota;               // --quota
   std::string selector;            // --selector
   std::string algorithm;           // --algorithm
+  // --messages-per-hour, --max-recipients (RL-03; 0 = the relay's default)
+  std::optional<std::uint32_t> messages_per_hour;
+  std::optional<std::uint32_t> max_recipients;
   bool password_stdin = false;
   bool replace = false;  // --replace
   bool json = false;

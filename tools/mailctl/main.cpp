@@ -1,7 +1,9 @@
 // mailctl: administration of a Tessera store from the command line (domains, accounts,
 // aliases, mailboxes, quota, DKIM keys). See README.md for every command.
+#include <charconv>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,8 @@ constexpr const char* kHelp = R"(Usage: mailctl [--store HOST:PORT] [--json] COM
   account passwd LOGIN [--password-stdin]
   account disable LOGIN | enable LOGIN
   account block LOGIN | unblock LOGIN        (sending through the relay, RL-04)
+  account limits LOGIN [--messages-per-hour N] [--max-recipients N]
+                                             (RL-03; 0 = the relay's default)
   alias add LOGIN ADDRESS | remove LOGIN ADDRESS | list LOGIN
   mailbox list LOGIN
   quota show LOGIN | set LOGIN SIZE          (SIZE: 500MB, 2GiB, 0 = unlimited)
@@ -38,6 +42,15 @@ std::uint64_t parse_quota(const std::string& text) {
   return *size;
 }
 
+std::uint32_t parse_count(const std::string& text, const std::string& option) {
+  std::uint32_t value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error != std::errc() || stop != end)
+    usage(option + " needs a whole number, not \"" + text + "\"");
+  return value;
+}
+
 std::string read_password(bool from_stdin, bool& generated) {
   generated = !from_stdin;
   if (!from_stdin) return crypto::random_token(12);
@@ -48,12 +61,19 @@ std::string read_password(bool from_stdin, bool& generated) {
   return password;
 }
 
+// RL-03: 0 is the relay's default, which only the relay's configuration knows.
+std::string own_or_default(std::uint32_t limit) {
+  return limit == 0 ? std::string("default") : std::to_string(limit);
+}
+
 void print_account(const v1::Account& a, bool json) {
   if (json) return print_json(a);
   std::cout << a.login() << "  id " << a.account_id() << "  "
             << (a.enabled() ? "enabled" : "disabled") << (a.relay_blocked() ? "  blocked" : "")
             << "  quota "
-            << (a.quota_bytes() == 0 ? std::string("unlimited") : human_size(a.quota_bytes()));
+            << (a.quota_bytes() == 0 ? std::string("unlimited") : human_size(a.quota_bytes()))
+            << "  messages/hour " << own_or_default(a.messages_per_hour())
+            << "  recipients/message " << own_or_default(a.max_recipients());
   if (!a.display_name().empty()) std::cout << "  \"" << a.display_name() << "\"";
   std::cout << "\n";
 }
@@ -124,6 +144,23 @@ int account_add(Client& client, const Command& c, const std::string& login) {
   return kOk;
 }
 
+// The UpdateAccount of an account verb that changes one (disable, enable, block, unblock,
+// limits with an option), or nothing.
+std::optional<v1::UpdateAccountRequest> account_update(const Command& c, const std::string& verb) {
+  v1::UpdateAccountRequest request;
+  if (verb == "disable" || verb == "enable") {
+    request.set_enabled(verb == "enable");
+  } else if (verb == "block" || verb == "unblock") {
+    request.set_relay_blocked(verb == "block");
+  } else if (verb == "limits" && (c.messages_per_hour || c.max_recipients)) {
+    if (c.messages_per_hour) request.set_messages_per_hour(*c.messages_per_hour);
+    if (c.max_recipients) request.set_max_recipients(*c.max_recipients);
+  } else {
+    return std::nullopt;
+  }
+  return request;
+}
+
 int account(Client& client, const Command& c) {
   const auto& verb = word(c, 1, "account command");
   if (verb == "list") {
@@ -147,7 +184,15 @@ int account(Client& client, const Command& c) {
   if (verb == "add") return account_add(client, c, login);
   const auto id = client.account_id(login);
   auto ctx = Client::context();
-  if (verb == "show") {
+  if (auto update = account_update(c, verb)) {
+    update->set_account_id(id);
+    v1::Account reply;
+    client.check(client.directory().UpdateAccount(ctx.get(), *update, &reply),
+                 "account " + verb + " " + login);
+    print_account(reply, c.json);
+    return kOk;
+  }
+  if (verb == "show" || verb == "limits") {  // limits without an option shows them
     v1::GetAccountRequest request;
     request.set_account_id(id);
     v1::Account reply;
@@ -165,19 +210,6 @@ int account(Client& client, const Command& c) {
                  "account passwd " + login);
     if (!c.json) std::cout << "password changed for " << login << "\n";
     if (generated) std::cerr << "password: " << request.password() << "\n";
-    return kOk;
-  }
-  if (verb == "disable" || verb == "enable" || verb == "block" || verb == "unblock") {
-    v1::UpdateAccountRequest request;
-    request.set_account_id(id);
-    if (verb == "disable" || verb == "enable")
-      request.set_enabled(verb == "enable");
-    else
-      request.set_relay_blocked(verb == "block");
-    v1::Account reply;
-    client.check(client.directory().UpdateAccount(ctx.get(), request, &reply),
-                 "account " + verb + " " + login);
-    print_account(reply, c.json);
     return kOk;
   }
   if (verb == "remove") {
@@ -306,6 +338,10 @@ int run(int argc, char** argv) {
       c.algorithm = value("--algorithm");
     else if (arg == "--replace")
       c.replace = true;
+    else if (arg == "--messages-per-hour")
+      c.messages_per_hour = parse_count(value("--messages-per-hour"), arg);
+    else if (arg == "--max-recipients")
+      c.max_recipients = parse_count(value("--max-recipients"), arg);
     else if (arg.starts_with("--"))
       usage("unknown option " + arg);
     else
