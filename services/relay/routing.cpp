@@ -4,6 +4,7 @@
 
 #include "crypto/digest.hpp"
 #include "fixups.hpp"
+#include "mandatory.hpp"
 #include "reports.hpp"
 #include "rpc/client.hpp"
 #include "rpc/status.hpp"
@@ -136,6 +137,11 @@ awaitable<void> bounce(const Settings& settings, const Submission& s, const std:
 awaitable<smtp::Reply> route(const Settings& settings, Submission& s) {
   const auto key = idempotency_key(s);
   const auto& id = s.transaction->id;
+  if (auto added = co_await add_mandatory_signature(settings, *s.identity, *s.transaction);
+      !added) {
+    spdlog::warn("relay {}: no mandatory signature: {}", id, added.error().message);
+    co_return try_later();
+  }
   auto signed_by = co_await dkim_signatures(settings, s.transaction->body);
   if (!signed_by) {
     spdlog::warn("relay {}: no DKIM keys from the store: {}", id, signed_by.error().message);

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "reports.hpp"
+#include "rpc/call_options.hpp"
 #include "smtp/server.hpp"
 #include "store_client.hpp"
 
@@ -29,5 +30,13 @@ struct Settings {
   ReportSender reports;          // DSNs for hosted recipients that refuse after DATA
   std::function<void()> queued;  // a message went into the queue: wake the delivery workers
 };
+
+// One call to the store or smtp-in: its deadline, waiting (within it) for a store that restarts.
+inline rpc::CallOptions store_call(const Settings& settings) {
+  rpc::CallOptions options;
+  options.timeout = settings.store_timeout;
+  options.wait_for_ready = true;
+  return options;
+}
 
 }  // namespace tessera::relay

@@ -145,8 +145,10 @@ std::optional<Edit> leaf_edit(std::string_view raw, const Part& part,
   if (!is_ascii(addition) && charset != "utf-8" && charset != "utf8") return std::nullopt;
   const auto& encoding = part.encoding;
   const auto body = raw.substr(part.body_begin, part.body_end - part.body_begin);
+  if (encoding == "7BIT" || encoding.empty()) {
+    if (!is_ascii(addition)) return std::nullopt;  // to quoted-printable: seven_bit_edits()
+  }
   if (encoding == "7BIT" || encoding == "8BIT" || encoding == "BINARY" || encoding.empty()) {
-    if (encoding != "8BIT" && encoding != "BINARY" && !is_ascii(addition)) return std::nullopt;
     if (html) {  // only the insertion: the original bytes stay as they were
       if (const auto at = find_last_ci(body, "</body>"); at != std::string_view::npos)
         return Edit{part.body_begin + at, part.body_begin + at, addition};
@@ -161,6 +163,41 @@ std::optional<Edit> leaf_edit(std::string_view raw, const Part& part,
   const auto text = with_addition(*decoded, addition, html);
   return Edit{part.body_begin, part.body_end,
               encoding == "BASE64" ? base64_lines(text) : quoted_printable(text)};
+}
+
+// The Content-Transfer-Encoding field of the entity whose header is [begin, end) (with its
+// continuation lines), or an empty range before the empty line that ends the header.
+std::pair<std::size_t, std::size_t> cte_field(std::string_view raw, std::size_t begin,
+                                              std::size_t end) {
+  constexpr std::string_view name = "content-transfer-encoding:";
+  std::size_t at = begin;
+  while (at < end) {
+    auto line_end = raw.find('\n', at);
+    line_end = line_end == std::string_view::npos || line_end >= end ? end : line_end + 1;
+    if (line_end - at >= name.size() && ascii_iequals(raw.substr(at, name.size()), name)) {
+      auto field_end = line_end;
+      while (field_end < end && (raw[field_end] == ' ' || raw[field_end] == '\t')) {
+        const auto next = raw.find('\n', field_end);
+        field_end = next == std::string_view::npos || next >= end ? end : next + 1;
+      }
+      return {at, field_end};
+    }
+    if (raw.substr(at, line_end - at) == "\r\n" || raw.substr(at, line_end - at) == "\n")
+      return {at, at};
+    at = line_end;
+  }
+  return {end, end};
+}
+
+// A 7bit text leaf that must take non-ASCII text (RFC 2045 §2.7 forbids it there): the whole
+// text as quoted-printable, the field saying so.
+std::vector<Edit> seven_bit_edits(std::string_view raw, const Part& part,
+                                  const std::string& addition, bool html) {
+  const auto body = raw.substr(part.body_begin, part.body_end - part.body_begin);
+  const auto [field_begin, field_end] = cte_field(raw, part.header_begin, part.header_end);
+  return {
+      Edit{field_begin, field_end, "Content-Transfer-Encoding: quoted-printable\r\n"},
+      Edit{part.body_begin, part.body_end, quoted_printable(with_addition(body, addition, html))}};
 }
 
 // The header and body of a part of its own holding the signature.
@@ -219,9 +256,17 @@ bool walk(std::string_view raw, const Part& part, const MandatorySignature& sign
     return false;  // signed, encrypted, report, digest: never touched inside
   }
   if (!is_text_leaf(part)) return false;
-  auto edit = leaf_edit(raw, part, signature);
-  if (!edit) return false;
-  edits.push_back(std::move(*edit));
+  if (auto edit = leaf_edit(raw, part, signature)) {
+    edits.push_back(std::move(*edit));
+    return true;
+  }
+  const bool html = part.subtype == "html";
+  const auto addition = html ? html_of(signature) : text_of(signature);
+  const auto charset = ascii_lower(param_of(part, "charset"));
+  const bool seven_bit = part.encoding == "7BIT" || part.encoding.empty();
+  if (!seven_bit || (charset != "utf-8" && charset != "utf8") || part.header_end == 0) return false;
+  for (auto& edit : seven_bit_edits(raw, part, addition, html))
+    edits.push_back(std::move(edit));
   return true;
 }
 

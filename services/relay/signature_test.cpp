@@ -108,6 +108,24 @@ TEST_CASE("text in a charset the signature cannot be written in is wrapped") {
         "e\r\n");
 }
 
+TEST_CASE("7bit UTF-8 text that must take non-ASCII words becomes quoted-printable") {
+  const std::string message =
+      "Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      "Content-Transfer-Encoding: 7bit\r\nMIME-Version: 1.0\r\n\r\nSee you.\r\n";
+  const MandatorySignature signature{.text =
+                                         "Gr\xc3\xbc\xc3\x9f"
+                                         "e",
+                                     .html = ""};
+  const auto out = add_signature(message, signature, "B");
+  CHECK(out.find("Content-Transfer-Encoding: quoted-printable\r\nMIME-Version: 1.0\r\n") !=
+        std::string::npos);
+  const auto parsed = mime::parse(out);
+  CHECK(parsed.body.encoding == "QUOTED-PRINTABLE");
+  CHECK(text_of(out, parsed.body) ==
+        "See you.\r\n\r\nGr\xc3\xbc\xc3\x9f"
+        "e\r\n");
+}
+
 TEST_CASE("no signature configured: the message is returned as it was") {
   const std::string message = "Subject: x\r\n\r\nbody\r\n";
   CHECK(add_signature(message, {}, "B") == message);

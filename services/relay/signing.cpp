@@ -1,8 +1,6 @@
 #include "signing.hpp"
 
-#include <chrono>
 #include <map>
-#include <mutex>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -12,43 +10,16 @@
 #include "mime/mime.hpp"
 #include "rpc/client.hpp"
 #include "settings.hpp"
+#include "timed_cache.hpp"
 
 namespace tessera::relay {
 namespace {
 
 namespace v1 = store::v1;
 constexpr std::size_t kChunk = std::size_t{256} << 10;
-// Keys change rarely (mailctl dkim generate); a minute's cache spares the store one call per
-// message and takes a new key within a minute.
-constexpr auto kKeyCacheTime = std::chrono::minutes(1);
 
-struct CachedKeys {
-  std::chrono::steady_clock::time_point fetched;
-  std::vector<dkim::Key> keys;
-};
-
-class KeyCache {
- public:
-  std::optional<std::vector<dkim::Key>> find(const std::string& domain) {
-    std::lock_guard lock(mutex_);
-    const auto it = cache_.find(domain);
-    if (it == cache_.end() || std::chrono::steady_clock::now() - it->second.fetched > kKeyCacheTime)
-      return std::nullopt;
-    return it->second.keys;
-  }
-  void put(const std::string& domain, std::vector<dkim::Key> keys) {
-    std::lock_guard lock(mutex_);
-    if (cache_.size() > 10000) cache_.clear();  // bounded: one entry per hosted domain
-    cache_[domain] = {std::chrono::steady_clock::now(), std::move(keys)};
-  }
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, CachedKeys> cache_;
-};
-
-KeyCache& key_cache() {
-  static KeyCache cache;
+TimedCache<std::vector<dkim::Key>>& key_cache() {
+  static TimedCache<std::vector<dkim::Key>> cache;
   return cache;
 }
 
@@ -77,9 +48,7 @@ awaitable<Result<std::vector<dkim::Key>>> keys_of(const Settings& settings,
   v1::ListDkimKeysRequest request;
   request.set_domain(domain);
   request.set_include_private(true);
-  rpc::CallOptions options;
-  options.timeout = settings.store_timeout;
-  options.wait_for_ready = true;
+  const auto options = store_call(settings);
   auto reply =
       co_await rpc::unary(settings.clients->directory->async(),
                           &v1::Directory::Stub::async::ListDkimKeys, std::move(request), options);

@@ -22,6 +22,17 @@ grpc::Status DirectoryService::RemoveDomain(grpc::ServerContext*,
   return answer(ops_.remove_domain(*request), reply);
 }
 
+grpc::Status DirectoryService::GetDomain(grpc::ServerContext*, const v1::GetDomainRequest* request,
+                                         v1::Domain* reply) {
+  return answer(ops_.get_domain(*request), reply);
+}
+
+grpc::Status DirectoryService::SetDomainSignature(grpc::ServerContext*,
+                                                  const v1::SetDomainSignatureRequest* request,
+                                                  v1::Domain* reply) {
+  return answer(ops_.set_domain_signature(*request), reply);
+}
+
 grpc::Status DirectoryService::AddAccount(grpc::ServerContext*,
                                           const v1::AddAccountRequest* request,
                                           v1::Account* reply) {

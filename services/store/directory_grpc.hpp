@@ -16,6 +16,11 @@ class DirectoryService final : public v1::Directory::Service {
                            v1::ListDomainsReply* reply) override;
   grpc::Status RemoveDomain(grpc::ServerContext*, const v1::RemoveDomainRequest* request,
                             v1::RemoveDomainReply* reply) override;
+  grpc::Status GetDomain(grpc::ServerContext*, const v1::GetDomainRequest* request,
+                         v1::Domain* reply) override;
+  grpc::Status SetDomainSignature(grpc::ServerContext*,
+                                  const v1::SetDomainSignatureRequest* request,
+                                  v1::Domain* reply) override;
   grpc::Status AddAccount(grpc::ServerContext*, const v1::AddAccountRequest* request,
                           v1::Account* reply) override;
   grpc::Status GetAccount(grpc::ServerContext*, const v1::GetAccountRequest* request,

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "addresses.hpp"
+#include "base/utf8.hpp"
 #include "crypto/random.hpp"
 #include "errors.hpp"
 #include "keys.hpp"
@@ -139,6 +140,40 @@ Result<v1::ListDomainsReply> DirectoryOps::list_domains() {
   if (!scanned) return scanned.error();
   if (bad) return corrupt("domain record unreadable");
   return reply;
+}
+
+Result<v1::Domain> DirectoryOps::get_domain(const v1::GetDomainRequest& request) {
+  auto name = normalize_domain(request.name());
+  if (!name) return name.error();
+  auto stored = context_.db.get(Family::accounts, domain_key(*name));
+  if (!stored) return stored.error();
+  if (!*stored) return not_found("domain " + *name + " is not hosted");
+  v1::Domain domain;
+  if (!domain.ParseFromString(**stored)) return corrupt("domain record unreadable");
+  return domain;
+}
+
+Result<v1::Domain> DirectoryOps::set_domain_signature(
+    const v1::SetDomainSignatureRequest& request) {
+  constexpr std::size_t kMaxText = 16 << 10, kMaxHtml = 64 << 10;
+  if (!valid_utf8(request.text()) || !valid_utf8(request.html()))
+    return invalid_argument("the signature is not UTF-8");
+  if (request.text().size() > kMaxText || request.html().size() > kMaxHtml)
+    return invalid_argument("the signature is too long (16 KiB of text, 64 KiB of HTML)");
+  if (request.text().empty() && !request.html().empty())
+    return invalid_argument("an HTML signature needs its text version too");
+  std::lock_guard lock(write_mutex_);
+  v1::GetDomainRequest get;
+  get.set_name(request.name());
+  auto domain = get_domain(get);
+  if (!domain) return domain.error();
+  domain->set_signature_text(request.text());
+  domain->set_signature_html(request.html());
+  rocksdb::WriteBatch batch;
+  batch.Put(context_.db.family(Family::accounts), domain_key(domain->name()),
+            domain->SerializeAsString());
+  if (auto written = context_.db.write_synced(batch); !written) return written.error();
+  return domain;
 }
 
 Result<v1::RemoveDomainReply> DirectoryOps::remove_domain(const v1::RemoveDomainRequest& request) {

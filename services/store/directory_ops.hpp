@@ -39,6 +39,8 @@ class DirectoryOps {
 
   Result<v1::Domain> add_domain(const v1::AddDomainRequest& request);
   Result<v1::ListDomainsReply> list_domains();
+  Result<v1::Domain> get_domain(const v1::GetDomainRequest& request);
+  Result<v1::Domain> set_domain_signature(const v1::SetDomainSignatureRequest& request);
   Result<v1::RemoveDomainReply> remove_domain(const v1::RemoveDomainRequest& request);
 
   Result<v1::Account> add_account(const v1::AddAccountRequest& request);

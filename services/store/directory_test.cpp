@@ -308,3 +308,29 @@ TEST_CASE("ChargeSubmission counts per account whatever limit the relay passes")
   unknown.set_account_id(999);
   CHECK(d.ops.charge_submission(unknown).error().code == "rpc.NOT_FOUND");
 }
+
+TEST_CASE("a domain's mandatory signature (RL-07): set, read back, kept with the account count") {
+  Directory d;
+  d.add("ann@example.org");
+  v1::SetDomainSignatureRequest set;
+  set.set_name("EXAMPLE.org");
+  set.set_text("Example Office \xe2\x80\x94 example.org");
+  set.set_html("<b>Example Office</b>");
+  REQUIRE(d.ops.set_domain_signature(set));
+  v1::GetDomainRequest get;
+  get.set_name("example.org");
+  auto domain = d.ops.get_domain(get);
+  REQUIRE(domain);
+  CHECK(domain->signature_text() == "Example Office \xe2\x80\x94 example.org");
+  CHECK(domain->signature_html() == "<b>Example Office</b>");
+  CHECK(domain->account_count() == 1);
+  set.set_text("\xff");
+  CHECK(d.ops.set_domain_signature(set).error().code == "rpc.INVALID_ARGUMENT");
+  set.set_text("");
+  CHECK(d.ops.set_domain_signature(set).error().code == "rpc.INVALID_ARGUMENT");  // HTML alone
+  set.set_html("");
+  REQUIRE(d.ops.set_domain_signature(set));  // both empty: removed
+  CHECK(d.ops.get_domain(get)->signature_text().empty());
+  get.set_name("nowhere.example");
+  CHECK(d.ops.get_domain(get).error().code == "rpc.NOT_FOUND");
+}

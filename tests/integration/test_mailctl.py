@@ -120,6 +120,27 @@ class Mailctl(unittest.TestCase):
         self.assertIsNotNone(match, text)
         return base64.b64decode(match.group(1), validate=True)
 
+    def test_domain_signature(self):
+        self.ok("domain", "add", "sig.test")
+        text = os.path.join(self.dir, "sig.txt")
+        with open(text, "w") as f:
+            f.write("Sig Office \u2014 sig.test\n")
+        out, _ = self.ok("domain", "signature", "sig.test", "--text-file", text)
+        self.assertIn("mandatory signature (text):\nSig Office \u2014 sig.test\n", out)
+        out, _ = self.ok("--json", "domain", "show", "sig.test")
+        self.assertEqual(json.loads(out)["signature_text"], "Sig Office \u2014 sig.test\n")
+        out, _ = self.ok("domain", "signature", "sig.test", "--clear")
+        self.assertIn("mandatory signature: none", out)
+        code, _, err = self.run_ctl("domain", "signature", "sig.test")
+        self.assertEqual(code, 2, err)  # neither a text nor --clear
+        with open(text, "wb") as f:
+            f.write(b"\xff\xfe")
+        code, _, err = self.run_ctl("domain", "signature", "sig.test", "--text-file", text)
+        self.assertEqual(code, 1, err)
+        self.assertIn("UTF-8", err)
+        code, _, err = self.run_ctl("domain", "show", "nowhere.test")
+        self.assertEqual(code, 1, err)
+
     def test_dkim_keys(self):
         self.ok("domain", "add", "dkim.test")
         out, _ = self.ok("dkim", "generate", "dkim.test")

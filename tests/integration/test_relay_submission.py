@@ -3,6 +3,9 @@
 account's identities in MAIL FROM and in From (550 5.7.1); hosted recipients reach their INBOX
 through smtp-in's Inbound.Deliver, others are queued for the Internet; SMS/fax is refused until
 the gateway exists; the relay's sending limits and an account's own ones (RL-03)."""
+import email
+import email.message
+import email.policy
 import os
 import smtplib
 import socket
@@ -299,6 +302,66 @@ class AccountLimits(SubmissionServed, unittest.TestCase):
                          "--to", "ann@example.test,bob@example.test")
         self.assertIn("452 4.5.3 Error: too many recipients", out)
         self.assertIn("250 2.0.0 Ok: queued as", out)
+
+
+class MandatorySignature(SubmissionServed, unittest.TestCase):
+    """RL-07: the domain's mandatory signature is added to everything its accounts send, where
+    the reader sees it, by a mail client that knows nothing of it."""
+
+    @classmethod
+    def start_services(cls):
+        super().start_services()
+        text = os.path.join(cls.dir, "signature.txt")
+        html = os.path.join(cls.dir, "signature.html")
+        with open(text, "w") as f:
+            f.write("Example Office \u2014 the virtual office\n")
+        with open(html, "w") as f:
+            f.write("<p><b>Example Office</b></p>\n")
+        cls.mailctl("domain", "signature", "example.test", "--text-file", text,
+                    "--html-file", html)
+
+    def send(self, message):
+        with smtplib.SMTP("127.0.0.1", self.submission_port, timeout=30) as s:
+            s.starttls(context=harness.client_tls_context())
+            s.login("ann@example.test", "pw")
+            s.send_message(message, "ann@example.test", ["bob@example.test"])
+
+    def test_plain_text_gets_the_signature_at_its_end(self):
+        before = len(self.messages("bob@example.test"))
+        message = email.message.EmailMessage()
+        message["From"], message["To"], message["Subject"] = (
+            "ann@example.test", "bob@example.test", "plain")
+        message.set_content("See you at noon.\n")
+        self.send(message)
+        got = self.messages("bob@example.test")
+        self.assertEqual(len(got), before + 1)
+        parsed = email.message_from_bytes(got[-1], policy=email.policy.default)
+        body = parsed.get_content().replace("\r\n", "\n")
+        self.assertTrue(body.startswith("See you at noon.\n"), body)
+        self.assertTrue(body.rstrip().endswith("Example Office \u2014 the virtual office"), body)
+
+    def test_both_alternatives_get_it_and_an_attachment_stays_intact(self):
+        before = len(self.messages("bob@example.test"))
+        message = email.message.EmailMessage()
+        message["From"], message["To"], message["Subject"] = (
+            "ann@example.test", "bob@example.test", "alternative")
+        message.set_content("Plain words.\n")
+        message.add_alternative("<html><body><p>HTML words.</p></body></html>\n",
+                                subtype="html")
+        message.add_attachment(b"%PDF-1.4 not really", maintype="application",
+                               subtype="pdf", filename="a.pdf")
+        self.send(message)
+        got = self.messages("bob@example.test")
+        self.assertEqual(len(got), before + 1)
+        parsed = email.message_from_bytes(got[-1], policy=email.policy.default)
+        plain = parsed.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        html = parsed.get_body(("html",)).get_content().replace("\r\n", "\n")
+        self.assertIn("Plain words.", plain)
+        self.assertIn("Example Office \u2014 the virtual office", plain)
+        self.assertIn("<p><b>Example Office</b></p>\n</body>", html)
+        attachments = list(parsed.iter_attachments())
+        self.assertEqual(len(attachments), 1)
+        self.assertEqual(attachments[0].get_content(), b"%PDF-1.4 not really")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ struct Command {
   // --messages-per-hour, --max-recipients (RL-03; 0 = the relay's default)
   std::optional<std::uint32_t> messages_per_hour;
   std::optional<std::uint32_t> max_recipients;
+  std::string text_file;  // --text-file
+  std::string html_file;  // --html-file
+  bool clear = false;     // --clear
   bool password_stdin = false;
   bool replace = false;  // --replace
   bool json = false;
@@ -38,6 +41,10 @@ inline const std::string& word(const Command& c, std::size_t i, const char* what
 inline void expect_words(const Command& c, std::size_t n) {
   if (c.words.size() > n) usage("unexpected argument \"" + c.words[n] + "\"");
 }
+
+// mailctl domain show|signature DOMAIN (signature.cpp).
+int domain_show(Client& client, const Command& c, const std::string& name);
+int domain_signature(Client& client, const Command& c, const std::string& name);
 
 // mailctl dkim generate|show DOMAIN (dkim.cpp).
 int dkim(Client& client, const Command& c);

@@ -18,7 +18,9 @@ namespace {
 
 constexpr const char* kHelp = R"(Usage: mailctl [--store HOST:PORT] [--json] COMMAND ...
 
-  domain add NAME | list | remove NAME
+  domain add NAME | list | remove NAME | show NAME
+  domain signature NAME --text-file FILE [--html-file FILE] | --clear
+                                             (the mandatory signature of all its mail, RL-07)
   account add LOGIN [--name NAME] [--quota SIZE] [--password-stdin]
   account list [DOMAIN] | show LOGIN | remove LOGIN
   account passwd LOGIN [--password-stdin]
@@ -79,7 +81,7 @@ void print_account(const v1::Account& a, bool json) {
 }
 
 int domain(Client& client, const Command& c) {
-  const auto& verb = word(c, 1, "domain command (add, list, remove)");
+  const auto& verb = word(c, 1, "domain command (add, list, remove, show, signature)");
   if (verb == "list") {
     expect_words(c, 2);
     v1::ListDomainsReply reply;
@@ -95,6 +97,8 @@ int domain(Client& client, const Command& c) {
   }
   const auto& name = word(c, 2, "domain name");
   expect_words(c, 3);
+  if (verb == "show") return domain_show(client, c, name);
+  if (verb == "signature") return domain_signature(client, c, name);
   auto ctx = Client::context();
   if (verb == "add") {
     v1::AddDomainRequest request;
@@ -336,6 +340,12 @@ int run(int argc, char** argv) {
       c.selector = value("--selector");
     else if (arg == "--algorithm")
       c.algorithm = value("--algorithm");
+    else if (arg == "--text-file")
+      c.text_file = value("--text-file");
+    else if (arg == "--html-file")
+      c.html_file = value("--html-file");
+    else if (arg == "--clear")
+      c.clear = true;
     else if (arg == "--replace")
       c.replace = true;
     else if (arg == "--messages-per-hour")
