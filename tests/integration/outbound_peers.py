@@ -30,6 +30,16 @@ def missing():
     return smtp_peers.ensure_postfix()
 
 
+def has_ipv6_loopback():
+    import socket
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
 def free_udp_port():
     import socket
     while True:
@@ -95,7 +105,8 @@ class Sink:
             args += ["-r", ",".join(self.soft)]
         if self.wait:
             args += ["-W", self.wait]
-        args += ["-d", os.path.join(self.dir, "%H%M%S."), f"{self.address}:{self.port}", "50"]
+        where = f"[{self.address}]" if ":" in self.address else self.address
+        args += ["-d", os.path.join(self.dir, "%H%M%S."), f"{where}:{self.port}", "50"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not self._wait():
             raise AssertionError(f"smtp-sink did not listen on {self.address}:{self.port}")

@@ -23,10 +23,11 @@ from test_relay_submission import SubmissionServed
 
 ZONE_MX = [("ok.test", "mx.ok.test", 10), ("reject.test", "mx.reject.test", 10),
            ("grey.test", "mx.grey.test", 10), ("dead.test", "mx.dead.test", 10),
-           ("pref.test", "mx.dead.test", 10), ("pref.test", "mx.ok.test", 20)]
+           ("pref.test", "mx.dead.test", 10), ("pref.test", "mx.ok.test", 20),
+           ("v6.test", "mx.v6.test", 10)]
 ZONE_HOSTS = {"mx.ok.test": ["127.0.0.1"], "mx.reject.test": ["127.0.0.3"],
               "mx.grey.test": ["127.0.0.4"], "mx.dead.test": ["127.0.0.2"],
-              "implicit.test": ["127.0.0.1"]}
+              "implicit.test": ["127.0.0.1"], "mx.v6.test": ["::1"]}
 
 
 class OutboundServed(SubmissionServed):
@@ -42,6 +43,7 @@ class OutboundServed(SubmissionServed):
         cls.ok = Sink("127.0.0.1", cls.mx_port).start()
         cls.reject = Sink("127.0.0.3", cls.mx_port, hard=("RCPT",)).start()
         cls.grey = Sink("127.0.0.4", cls.mx_port, soft=("RCPT",)).start()
+        cls.v6 = Sink("::1", cls.mx_port).start() if outbound_peers.has_ipv6_loopback() else None
         cls.relay_config = {
             "delivery": {"port": cls.mx_port, "internal_addresses": True,
                          "first_retry": "1s", "max_retry": "1s",
@@ -56,8 +58,9 @@ class OutboundServed(SubmissionServed):
 
     @classmethod
     def stop_peers(cls):
-        for sink in (cls.ok, cls.reject, cls.grey):
-            sink.remove()
+        for sink in (cls.ok, cls.reject, cls.grey, cls.v6):
+            if sink:
+                sink.remove()
         cls.zone.stop()
 
     @classmethod
@@ -189,6 +192,13 @@ class Outbound(OutboundServed, unittest.TestCase):
         self.assertEqual(len(self.for_rcpt(self.ok, "dave@pref.test")), 1)
         log = self.relay.output()
         self.assertIn("mx.dead.test[127.0.0.2] for pref.test", log)  # tried first, refused
+
+    def test_an_mx_with_only_an_ipv6_address_is_reached_over_ipv6(self):
+        if not self.v6:
+            self.skipTest("no IPv6 loopback here")
+        self.submit("uma@v6.test", subject="six")
+        self.assertEqual(len(self.wait_for_rcpt(self.v6, "uma@v6.test")), 1, self.log())
+        self.assertIn("relay=mx.v6.test[::1] status=sent", self.relay.output())
 
     def test_a_domain_without_mx_gets_its_address_as_implicit_mx(self):
         self.submit("erin@implicit.test", subject="implicit")
