@@ -5,7 +5,8 @@ of SIZE body bytes, each to one remote recipient; every reply is checked. The sa
 serves both sides, so the figures compare the servers, not two clients.
 
 Session k (1..SESSIONS) logs in as LOGIN with {k} replaced by k and sends from that address
-(MAIL FROM and From:) to RCPT with {k} replaced. The sessions log in together (connect,
+(MAIL FROM and From:) to RCPT with {k} replaced, and {d} by 1..DOMAINS in turn (message i of
+session k: (k + i) mod DOMAINS + 1, so that the messages spread evenly over the domains). The sessions log in together (connect,
 STARTTLS, AUTH: login_s is the time until all are in), then send together: elapsed_s runs from
 the moment every session is logged in until the last one has had its last reply. With
 --reconnect each further message comes on a new session (its login counted in elapsed_s).
@@ -44,7 +45,8 @@ def connect(args, login, context):
 
 def session(args, k, count, barriers, results):
     login = args.login.replace("{k}", str(k))
-    rcpt = args.rcpt.replace("{k}", str(k))
+    rcpts = [args.rcpt.replace("{k}", str(k)).replace("{d}", str(d + 1))
+             for d in range(args.domains)]
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -67,6 +69,7 @@ def session(args, k, count, barriers, results):
         try:
             if s is None:
                 s = connect(args, login, context)
+            rcpt = rcpts[(k + i) % len(rcpts)]
             code, reply = s.mail(login)
             if code != 250:
                 raise RuntimeError(f"MAIL: {code} {reply!r}")
@@ -108,6 +111,7 @@ def main():
     p.add_argument("--login", required=True, help="account of session {k}")
     p.add_argument("--password", default="bench-password")
     p.add_argument("--rcpt", default="rcpt{k}@sink.bench.example")
+    p.add_argument("--domains", type=int, default=1, help="values of {d} in --rcpt")
     p.add_argument("--reconnect", action="store_true", help="a new session for every message")
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--deadline", type=float, default=600)

@@ -6,18 +6,6 @@
 # shellcheck source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-has_side() { [[ " $sides " == *" $1 "* ]]; }
-
-install_packages() {  # package...: apt-get install those missing (as root only)
-  [ $# -gt 0 ] || return 0
-  [ "$(id -u)" = 0 ] || fail "missing $*: apt-get install $*"
-  log "installing $*"
-  # Without a main.cf Debian's postfix would ask which configuration to write: none.
-  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y \
-    --no-install-recommends "$@" >/dev/null || fail "apt-get install $* failed"
-}
-
 prepare_tools() {
   store=$build/services/store/tessera-store
   smtpd=$build/services/smtp-in/tessera-smtpd
@@ -35,18 +23,7 @@ prepare_tools() {
     [ -x /usr/lib/dovecot/lmtp ] || missing+=(dovecot-lmtpd)
   fi
   install_packages "${missing[@]}"
-  # Dovecot's master runs unprivileged (peers.md §1): as root, as the package's "dovecot" user;
-  # Postfix's master runs as root and its daemons as mail_owner "postfix".
   peer_user=dovecot peer_group=$(id -gn dovecot 2>/dev/null || echo dovecot)
-}
-
-as_peer() { setpriv --reuid="$peer_user" --regid="$peer_group" --clear-groups -- "$@"; }
-
-stop_pid() {  # pid: SIGTERM, then wait ten seconds at most
-  [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 0
-  kill "$1" 2>/dev/null
-  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null
 }
 
 cleanup() {
@@ -138,21 +115,14 @@ YAML
 
 start_dovecot() {
   local dir=$work/dovecot
-  mkdir -p "$dir/run" "$dir/state" "$dir/home"
+  dovecot_prepare "$dir"
   lmtp_port=$(free_port)
   all_accounts | sed 's/$/:{PLAIN}bench-password::::::/' >"$dir/users"
-  cat >"$dir/dovecot.conf" <<CONF
-# peers.md §1 reduced to LMTP delivery into Maildir, every write fsynced.
-instance_name = tessera-bench-smtp-dovecot
-base_dir = $dir/run
-state_dir = $dir/state
-log_path = $dir/dovecot.log
+  {
+    echo "# peers.md §1 reduced to LMTP delivery into Maildir, every write fsynced."
+    dovecot_conf_head "$dir" tessera-bench-smtp-dovecot
+    cat <<CONF
 protocols = lmtp
-listen = 127.0.0.1
-ssl = no
-default_internal_user = $peer_user
-default_internal_group = $peer_group
-default_login_user = $peer_user
 first_valid_uid = $(id -u "$peer_user")
 passdb {
   driver = passwd-file
@@ -165,9 +135,6 @@ userdb {
 }
 mail_location = maildir:~/Maildir
 mail_fsync = always
-service anvil {
-  chroot =
-}
 service lmtp {
   inet_listener lmtp {
     address = 127.0.0.1
@@ -175,43 +142,21 @@ service lmtp {
   }
 }
 CONF
-  chown -R "$peer_user:$peer_group" "$dir"
-  as_peer /usr/bin/doveconf -n -c "$dir/dovecot.conf" >/dev/null 2>"$dir/doveconf.err" ||
-    fail "doveconf rejected $dir/dovecot.conf: $(tail -1 "$dir/doveconf.err")"
-  as_peer /usr/sbin/dovecot -c "$dir/dovecot.conf" || fail "dovecot did not start"
-  for _ in $(seq 1 100); do [ -s "$dir/run/master.pid" ] && break; sleep 0.1; done
-  dovecot_pid=$(cat "$dir/run/master.pid")
-  wait_port "$lmtp_port" "$dovecot_pid" dovecot
+  } >"$dir/dovecot.conf"
+  dovecot_start dovecot_pid "$dir" "$lmtp_port"
 }
 
 # peers.md §3c reduced to the MX role: bench.test is a virtual mailbox domain whose listed
 # recipients go by LMTP to Dovecot; no TLS, no SASL, no relay, no DNS.
 start_postfix() {
   local dir=$work/postfix
-  mkdir -p "$dir/etc" "$dir/spool" "$dir/data"
-  chown postfix: "$dir/data"
+  postfix_prepare "$dir"
   mx_port=$(free_port)
   all_accounts | sed 's/$/ ok/' >"$dir/etc/vmailbox"
-  cat >"$dir/etc/main.cf" <<CONF
-compatibility_level = 3.6
-queue_directory = $dir/spool
-data_directory = $dir/data
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = $dir/maillog
-maillog_file_prefixes = $dir
-myhostname = mx.bench.test
-mydomain = bench.test
-myorigin = bench.test
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
+  {
+    postfix_main_cf "$dir" mx.bench.test
+    cat <<CONF
 mynetworks = 127.0.0.0/8
-alias_maps =
-alias_database =
-biff = no
-append_dot_mydomain = no
-smtpd_peername_lookup = no
 smtp_host_lookup = native
 lmtp_host_lookup = native
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
@@ -222,35 +167,9 @@ virtual_transport = lmtp:inet:127.0.0.1:$lmtp_port
 default_transport = error:no remote delivery in this benchmark
 relay_transport = error:no remote delivery in this benchmark
 CONF
-  cat >"$dir/etc/master.cf" <<CONF
-127.0.0.1:$mx_port inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-lmtp      unix  - - n - - lmtp
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-CONF
-  # Without a terminal the postfix command says nothing when it fails; script(1) gives it one.
-  script -qec "postfix -c $dir/etc check" /dev/null >"$dir/check.out" 2>&1 ||
-    fail "postfix check failed: $(tr -d '\r' <"$dir/check.out" | tail -1)"
-  script -qec "postfix -c $dir/etc start" /dev/null >"$dir/start.out" 2>&1 ||
-    fail "postfix did not start: $(tr -d '\r' <"$dir/start.out" | tail -1)"
-  for _ in $(seq 1 100); do [ -s "$dir/spool/pid/master.pid" ] && break; sleep 0.1; done
-  postfix_pid=$(tr -d ' ' <"$dir/spool/pid/master.pid")
-  wait_port "$mx_port" "$postfix_pid" postfix
+  } >"$dir/etc/main.cf"
+  { echo "127.0.0.1:$mx_port inet n - n - - smtpd"; postfix_services; } >"$dir/etc/master.cf"
+  postfix_start postfix_pid "$dir" "$mx_port" postfix
   log "postfix+dovecot: postfix on $mx_port, dovecot lmtp on $lmtp_port"
 }
 
@@ -283,9 +202,7 @@ delivered() {
   esac
 }
 
-queued() { find "$work/postfix/spool/"{incoming,active,deferred,hold} -type f 2>/dev/null | wc -l; }
-
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+queued() { postfix_queued "$work/postfix"; }
 
 # measure SIDE SESSIONS MESSAGES ROUND: one run. smtp-source sends MESSAGES messages of $size
 # bytes over SESSIONS parallel sessions, split over accounts_of(SESSIONS) processes, each to its
@@ -347,49 +264,6 @@ measure() {
   log "$side: $(sed 's/errors=0//' "$out.vals")"
 }
 
-val() { sed -n "s/.*\<$2=\([^ ]*\).*/\1/p" "$1" 2>/dev/null; }  # file key
-
-# rate SIDE SESSIONS MESSAGES KEY ROUND: messages/s of one round, empty if it failed.
-rate() {
-  local t
-  t=$(val "$work/$1-$2-$5.vals" "$4")
-  [ -n "$t" ] && awk -v m="$3" -v t="$t" 'BEGIN { if (t > 0) printf "%.1f", m / t }'
-}
-
-# median SIDE SESSIONS MESSAGES KEY: the median messages/s over the rounds that succeeded.
-median() {
-  local round
-  for round in $(seq 1 "$rounds"); do rate "$@" "$round"; echo; done | grep . | sort -g |
-    awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
-}
-
-rounds_of() {  # side sessions messages key: "a/b/c"
-  local round out=()
-  for round in $(seq 1 "$rounds"); do
-    out+=("$(rate "$@" "$round")")
-    if [ ! -e "$work/$1-$2-$round.vals" ]; then out[-1]=n/a; elif [ -z "${out[-1]}" ]; then out[-1]=failed; fi
-  done
-  local IFS=/
-  echo "${out[*]}"
-}
-
-# "HWM PSS PROCS": peak resident memory (VmHWM) and proportional set size (PSS: shared pages
-# split among the processes that map them), KiB summed over the given processes, and how many
-# of them are alive.
-memory_of() {
-  local pid hwm=0 pss=0 procs=0 kib
-  for pid in "$@"; do
-    kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || kib=
-    [ -n "$kib" ] || continue
-    hwm=$((hwm + kib)) procs=$((procs + 1))
-    kib=$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null) || kib=
-    pss=$((pss + ${kib:-0}))
-  done
-  echo "$hwm $pss $procs"
-}
-
-family() { echo "$1"; pgrep -P "$1" || true; }  # a master and its children
-
 # memory SIDE: after that side's last N-session run, into $work/SIDE-memory.vals.
 memory() {
   local hwm pss procs pids
@@ -407,17 +281,8 @@ memory() {
   fi
 }
 
-mib() { [ -n "$1" ] && awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-
-row() {  # label tessera peer better
-  local ratio
-  ratio=$(awk -v a="$2" -v b="$3" 'BEGIN {
-    if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }')
-  printf '%-44s %10s %10s %7s  %s\n' "$1" "${2:-n/a}" "${3:-n/a}" "$ratio" "$4"
-}
-
 print_table() {
-  local s m f
+  local s m
   echo
   echo "SMTP in, $(date -u +%Y-%m-%d), $(nproc) cores, $(awk '/^MemTotal:/ { printf "%.0f", $2 / 1048576 }' \
     /proc/meminfo) GiB; Tessera $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) vs Postfix \
@@ -447,13 +312,5 @@ $(postconf -dh mail_version 2>/dev/null) + Dovecot $(/usr/sbin/dovecot --version
         "$(rounds_of tessera "$s" "$m" delivered_s)" "$(rounds_of peer "$s" "$m" delivered_s)"
     done < <(runs)
   fi
-  failures=0
-  for f in "$work"/*-[0-9]*-[0-9]*.vals; do
-    [ -e "$f" ] || continue
-    if [ "$(val "$f" errors)" != 0 ]; then
-      echo "FAILED $(basename "$f" .vals): $(sed -n 's/.*first_error=//p' "$f")"
-      failures=$((failures + 1))
-    fi
-  done
-  return 0
+  print_failures "$work"/*-[0-9]*-[0-9]*.vals
 }
