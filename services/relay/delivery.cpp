@@ -102,7 +102,10 @@ awaitable<void> Delivery::run() {
   auto retry_after_error = settings_.poll;
   while (!stopping_) {
     auto wait = settings_.poll;
-    if (active_ < settings_.concurrency) {
+    // A Lease is a store write: under a backlog, ask for a quarter of the slots at once rather
+    // than for each one as it frees.
+    const auto batch = std::max<std::size_t>(1, settings_.concurrency / 4);
+    if (active_ + batch <= settings_.concurrency) {
       v1::LeaseRequest request;
       request.set_worker_id(settings_.worker_id);
       request.set_max_entries(

@@ -73,6 +73,12 @@ Status Db::write_synced(rocksdb::WriteBatch& batch) {
   return {};
 }
 
+Status Db::write_logged(rocksdb::WriteBatch& batch) {
+  auto status = db_->Write(rocksdb::WriteOptions(), &batch);
+  if (!status.ok()) return db_error("write failed in", path_, status);
+  return {};
+}
+
 Result<std::optional<std::string>> Db::get(Family f, std::string_view key) const {
   std::string value;
   auto status =

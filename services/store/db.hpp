@@ -47,6 +47,11 @@ class Db {
   }
   // Applies the batch atomically and syncs the write-ahead log before returning.
   Status write_synced(rocksdb::WriteBatch& batch);
+  // Applies the batch atomically with its write-ahead log record handed to the kernel, not
+  // synced: it survives the store's own crash (kill -9), not the machine's, and the next synced
+  // write makes it durable too. Only for state whose loss repeats work instead of losing
+  // acknowledged data (the queue's leases and attempt results: delivery is at least once).
+  Status write_logged(rocksdb::WriteBatch& batch);
   // Point read; nullopt when absent.
   Result<std::optional<std::string>> get(Family f, std::string_view key) const;
   // Calls `visit(key, value)` for every key starting with `prefix`, in key order, from `from`

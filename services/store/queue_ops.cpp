@@ -212,7 +212,7 @@ Result<v1::LeaseReply> QueueOps::lease(const v1::LeaseRequest& request) {
     leased->mutable_entry()->clear_history();
     leased->set_lease_token(record->lease_token());
   }
-  if (auto written = context_.db.write_synced(batch); !written) return written.error();
+  if (auto written = context_.db.write_logged(batch); !written) return written.error();
   return reply;
 }
 
@@ -230,7 +230,7 @@ Result<v1::RenewReply> QueueOps::renew(const v1::RenewRequest& request) {
   rocksdb::WriteBatch batch;
   move_due(batch, entry->entry_id(), old_due, due_of(*entry));
   put(batch, *record);
-  if (auto written = context_.db.write_synced(batch); !written) return written.error();
+  if (auto written = context_.db.write_logged(batch); !written) return written.error();
   v1::RenewReply reply;
   reply.set_lease_expires_unix_ms(entry->lease_expires_unix_ms());
   return reply;
@@ -298,7 +298,7 @@ Result<v1::CompleteReply> QueueOps::complete(const v1::CompleteRequest& request)
   }
   auto blob_guard = context_.locks.blobs.lock(delta.lock_keys());
   if (auto applied = delta.apply(context_.db, batch); !applied) return applied.error();
-  if (auto written = context_.db.write_synced(batch); !written) return written.error();
+  if (auto written = context_.db.write_logged(batch); !written) return written.error();
   return reply;
 }
 
@@ -327,7 +327,7 @@ Result<v1::RetryAtReply> QueueOps::retry_at(const v1::RetryAtRequest& request) {
   rocksdb::WriteBatch batch;
   move_due(batch, entry->entry_id(), old_due, due_of(*entry));
   put(batch, *record);
-  if (auto written = context_.db.write_synced(batch); !written) return written.error();
+  if (auto written = context_.db.write_logged(batch); !written) return written.error();
   return v1::RetryAtReply();
 }
 

@@ -9,6 +9,11 @@
 //   'S'             → bytes queued (size limit)
 // Bodies are blobs shared with stored messages (BodyReference) and released with the entry.
 // Queue writes serialise on one mutex (the queue belongs to the shard, not to an account).
+// Only Enqueue is synced to disk before it answers (relay's 250 rests on it); leases, renewals
+// and attempt results are logged without a sync (Db::write_logged): they survive a store crash,
+// and a machine crash can only make an entry due again — a repeated attempt, which at-least-once
+// delivery allows — never lose a message. Postfix does not sync its queue updates either; one
+// fsync per delivered message would cap delivery at the disk's sync rate.
 #pragma once
 
 #include <cstdint>
