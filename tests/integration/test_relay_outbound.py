@@ -186,6 +186,12 @@ class Outbound(OutboundServed, unittest.TestCase):
         self.assertIn(b"X-Mail-Args: <ann@example.test>", dumps[0])
         self.assertIn("<carol@ok.test>", rcpts_of(dumps[0])[0])
 
+    def test_465_submission_reaches_the_remote_mx_too(self):
+        data = self.message("ann@example.test", "over 465 to the Internet")
+        out = self.swaks(*self.auth(), "--to", "nina@ok.test", "--data", "@" + data)
+        self.assertIn("250 2.0.0 Ok: queued as", out)
+        self.assertEqual(len(self.wait_for_rcpt(self.ok, "nina@ok.test")), 1, self.log())
+
     def test_mx_hosts_in_preference_order_the_dead_one_first(self):
         self.submit("dave@pref.test", subject="pref")
         self.wait_for_rcpt(self.ok, "dave@pref.test")

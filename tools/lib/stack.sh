@@ -146,6 +146,9 @@ stack_create_demo() {
     return 0
   fi
   "${mailctl[@]}" domain add example.test >/dev/null 2>&1 || true
+  # The relay signs the demo domain's mail (RL-06); `mailctl dkim show example.test` prints the
+  # TXT record a real domain would publish.
+  "${mailctl[@]}" dkim generate example.test --selector demo >/dev/null 2>&1 || true
   if ! "${mailctl[@]}" account add demo@example.test --name "Demo User" --password-stdin \
       <"$data/demo-password" >/dev/null; then
     echo "tools/run: could not create demo@example.test (see $data/log/store.log)" >&2
@@ -210,7 +213,8 @@ Running: ${STACK_NAMES[*]}. Press Ctrl-C to stop.
 Note: IMAP serves the whole mailbox (read, search, sort, move, IDLE, CONDSTORE/QRESYNC). Mail
 for demo@example.test arrives on port 10025, e.g.
   swaks --server $host:10025 --to demo@example.test
-Sending works to local addresses; mail for other domains is queued (the delivery to the
-Internet comes with the relay's workers). The password above is kept in $data/demo-password.
+Sending works to local addresses at once; mail for other domains is queued and sent to their
+MX hosts on port 25 (where this machine may reach it), DKIM-signed for example.test
+(mailctl dkim show example.test). The password above is kept in $data/demo-password.
 TEXT
 }
