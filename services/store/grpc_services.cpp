@@ -116,6 +116,24 @@ grpc::Status MailboxesService::ClaimRecent(grpc::ServerContext*,
   return answer(ops_.claim_recent(*request), reply);
 }
 
+grpc::Status MailboxesService::LockMaildrop(grpc::ServerContext*,
+                                            const v1::LockMaildropRequest* request,
+                                            v1::LockMaildropReply* reply) {
+  return answer(maildrop_locks_.lock(*request), reply);
+}
+
+grpc::Status MailboxesService::RenewMaildropLock(grpc::ServerContext*,
+                                                 const v1::RenewMaildropLockRequest* request,
+                                                 v1::LockMaildropReply* reply) {
+  return answer(maildrop_locks_.renew(*request), reply);
+}
+
+grpc::Status MailboxesService::UnlockMaildrop(grpc::ServerContext*,
+                                              const v1::UnlockMaildropRequest* request,
+                                              v1::UnlockMaildropReply* reply) {
+  return answer(maildrop_locks_.unlock(*request), reply);
+}
+
 grpc::Status ChangesService::ListChanges(grpc::ServerContext*,
                                          const v1::ListChangesRequest* request,
                                          v1::ListChangesReply* reply) {

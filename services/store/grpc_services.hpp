@@ -10,6 +10,7 @@
 #include "changes.hpp"
 #include "context.hpp"
 #include "mailboxes.hpp"
+#include "maildrop_locks.hpp"
 #include "messages.hpp"
 #include "tessera/store/v1/changes.grpc.pb.h"
 #include "tessera/store/v1/mailboxes.grpc.pb.h"
@@ -48,7 +49,7 @@ class MessagesService final : public v1::Messages::Service {
 
 class MailboxesService final : public v1::Mailboxes::Service {
  public:
-  explicit MailboxesService(Context& context) : ops_(context) {}
+  explicit MailboxesService(Context& context) : ops_(context), maildrop_locks_(context) {}
   grpc::Status ListMailboxes(grpc::ServerContext*, const v1::ListMailboxesRequest* request,
                              v1::ListMailboxesReply* reply) override;
   grpc::Status GetMailboxStatus(grpc::ServerContext*, const v1::GetMailboxStatusRequest* request,
@@ -63,9 +64,16 @@ class MailboxesService final : public v1::Mailboxes::Service {
                              v1::SetSubscribedReply* reply) override;
   grpc::Status ClaimRecent(grpc::ServerContext*, const v1::ClaimRecentRequest* request,
                            v1::ClaimRecentReply* reply) override;
+  grpc::Status LockMaildrop(grpc::ServerContext*, const v1::LockMaildropRequest* request,
+                            v1::LockMaildropReply* reply) override;
+  grpc::Status RenewMaildropLock(grpc::ServerContext*, const v1::RenewMaildropLockRequest* request,
+                                 v1::LockMaildropReply* reply) override;
+  grpc::Status UnlockMaildrop(grpc::ServerContext*, const v1::UnlockMaildropRequest* request,
+                              v1::UnlockMaildropReply* reply) override;
 
  private:
   MailboxOps ops_;
+  MaildropLocks maildrop_locks_;  // POP3 IN-USE; in memory, one per store process
 };
 
 class ChangesService final : public v1::Changes::WithCallbackMethod_Watch<v1::Changes::Service> {
