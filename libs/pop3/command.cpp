@@ -50,7 +50,7 @@ std::optional<std::uint32_t> number(std::string_view text, bool zero_allowed) {
 }  // namespace
 
 Result<Command> parse_command(std::string_view line) {
-  if (line.size() + 2 > kMaxCommandLine) return syntax("Line too long");
+  if (line.size() + 2 > kMaxAuthLine) return syntax("Line too long");
   for (char c : line) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) return syntax("Control character in the command");
@@ -61,6 +61,8 @@ Result<Command> parse_command(std::string_view line) {
   for (const auto& g : kCommands)
     if (g.keyword == keyword) grammar = &g;
   if (grammar == nullptr) return syntax("Unknown command");
+  if (grammar->verb != Verb::auth && line.size() + 2 > kMaxCommandLine)
+    return syntax("Line too long");
   Command command;
   command.verb = grammar->verb;
   command.keyword = keyword;

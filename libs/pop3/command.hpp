@@ -16,8 +16,10 @@
 
 namespace tessera::pop3 {
 
-// RFC 2449 §4: a command line is at most 255 octets with its CRLF.
+// RFC 2449 §4: a command line is at most 255 octets with its CRLF; RFC 5034 §4 lets AUTH with
+// an initial response (and the SASL responses after it) be longer.
 inline constexpr std::size_t kMaxCommandLine = 255;
+inline constexpr std::size_t kMaxAuthLine = 8192;
 // RFC 1939 §3 says "each argument may be up to 40 characters long", but logins are e-mail
 // addresses, often longer, and AUTH's initial response is (RFC 5034 §4): like Dovecot, only the
 // line length bounds arguments.

@@ -16,7 +16,8 @@ BUILD_DIR = os.environ.get("TESSERA_BUILD_DIR", "build")
 
 
 # Services whose folder and binary names differ (services/smtp-in builds tessera-smtpd).
-BINARY_PATHS = {"smtpd": ("smtp-in", "tessera-smtpd"), "relayd": ("relay", "tessera-relayd")}
+BINARY_PATHS = {"smtpd": ("smtp-in", "tessera-smtpd"), "relayd": ("relay", "tessera-relayd"),
+                "pop3d": ("pop3", "tessera-pop3d")}
 
 
 def binary(service):

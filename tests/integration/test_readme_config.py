@@ -7,7 +7,8 @@ import unittest
 import harness
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SERVICES = {"imap": "imap", "store": "store", "smtpd": "smtp-in", "relayd": "relay"}  # binary name: folder
+SERVICES = {"imap": "imap", "store": "store", "smtpd": "smtp-in", "relayd": "relay",
+            "pop3d": "pop3"}  # binary name: folder
 
 
 class ReadmeConfig(unittest.TestCase):

@@ -4,12 +4,13 @@
 # skipped, so the stack grows as services land.
 
 # Order matters: the store starts first, every other service depends on it.
-TESSERA_SERVICES=(store smtpd relayd imap)
+TESSERA_SERVICES=(store smtpd relayd imap pop3d)
 declare -A TESSERA_BINARY=([store]=services/store/tessera-store [smtpd]=services/smtp-in/tessera-smtpd
-  [relayd]=services/relay/tessera-relayd [imap]=services/imap/tessera-imap)
+  [relayd]=services/relay/tessera-relayd [imap]=services/imap/tessera-imap
+  [pop3d]=services/pop3/tessera-pop3d)
 # Ports a service must accept connections on before the next one starts.
 declare -A TESSERA_READY_PORTS=([store]="17001" [smtpd]="10025 10024" [relayd]="10587 10465"
-  [imap]="10143 10993")
+  [imap]="10143 10993" [pop3d]="10110 10995")
 declare -a STACK_PIDS=()
 declare -a STACK_NAMES=()
 
@@ -71,21 +72,31 @@ metrics:
 YAML
 }
 
-stack_write_config_imap() {
-  local data=$1 host=$2
+# A front end with a STARTTLS and an implicit-TLS listener: service folder, listener keys and
+# ports, metrics port.
+stack_write_front_end_config() {
+  local data=$1 host=$2 folder=$3 plain=$4 plain_port=$5 tls=$6 tls_port=$7 metrics=$8
   cat <<YAML
-# Written by tools/run on every start; keys are documented in services/imap/README.md.
+# Written by tools/run on every start; keys are documented in services/$folder/README.md.
 listen:
-  imap: ${host}:10143
-  imaps: ${host}:10993
+  $plain: ${host}:$plain_port
+  $tls: ${host}:$tls_port
 tls:
   cert: ${data}/tls/cert.pem
   key: ${data}/tls/key.pem
 store:
   address: ${host}:17001
 metrics:
-  listen: ${host}:17104
+  listen: ${host}:$metrics
 YAML
+}
+
+stack_write_config_pop3d() {
+  stack_write_front_end_config "$1" "$2" pop3 pop3 10110 pop3s 10995 17105
+}
+
+stack_write_config_imap() {
+  stack_write_front_end_config "$1" "$2" imap imap 10143 imaps 10993 17104
 }
 
 # Self-signed certificate for localhost and the loopback address, made once.
@@ -200,17 +211,19 @@ Tessera is running on $host (data: $data, logs: $data/log/).
   Account          demo@example.test
   Password         $(cat "$data/demo-password")
   IMAP             $host port 10993, SSL/TLS   (or port 10143, STARTTLS)
-  POP3             $host port 10995, SSL/TLS   (or port 10110, STARTTLS)   [not built yet]
+  POP3             $host port 10995, SSL/TLS   (or port 10110, STARTTLS)
   SMTP (sending)   $host port 10465, SSL/TLS   (or port 10587, STARTTLS), normal password
   SMTP (receiving) $host port 10025 (MX, STARTTLS offered), LMTP port 10024
   Authentication   normal password; user name is the full address
   Certificate      self-signed: $data/tls/cert.pem (accept it once in the client)
   Metrics          http://$host:17104/metrics (imap), http://$host:17102/metrics (smtpd),
-                   http://$host:17103/metrics (relayd), http://$host:17101/metrics (store)
+                   http://$host:17103/metrics (relayd), http://$host:17105/metrics (pop3d),
+                   http://$host:17101/metrics (store)
   Administration   $TESSERA_ROOT/build/tools/mailctl/mailctl --store $host:17001 --help
 
 Running: ${STACK_NAMES[*]}. Press Ctrl-C to stop.
-Note: IMAP serves the whole mailbox (read, search, sort, move, IDLE, CONDSTORE/QRESYNC). Mail
+Note: IMAP serves the whole mailbox (read, search, sort, move, IDLE, CONDSTORE/QRESYNC); POP3
+the INBOX (DELE moves to Trash at QUIT). Mail
 for demo@example.test arrives on port 10025, e.g.
   swaks --server $host:10025 --to demo@example.test
 Sending works to local addresses at once; mail for other domains is queued and sent to their

@@ -1,0 +1,43 @@
+#include "service.hpp"
+
+#include "session.hpp"
+#include "settings.hpp"
+
+namespace tessera::pop3d {
+
+config::Schema schema() {
+  config::Schema s;
+  s.add_endpoint("listen.pop3", "0.0.0.0:110", "POP3 with STLS (RFC 1939, RFC 2595); empty = off")
+      .add_endpoint("listen.pop3s", "0.0.0.0:995", "POP3 over implicit TLS (RFC 8314); empty = off")
+      .add_duration("timeouts.login", "60s", "idle time allowed before authentication")
+      .add_duration("timeouts.idle", "10m",
+                    "idle time allowed once authenticated (RFC 1939 §3: at least 10 minutes)")
+      .add_string("store.address", "127.0.0.1:17001", "gRPC address of the store (host:port)")
+      .add_duration("store.timeout", "10s", "deadline of one call to the store")
+      .add_bool("auth.allow_plaintext", false,
+                "accept USER/PASS and AUTH without TLS (only behind a TLS-terminating proxy); "
+                "otherwise they are refused until STLS (RFC 2595 §2.1)");
+  service::add_protocol_keys(s);
+  return s;
+}
+
+Status setup(service::Runtime& runtime) {
+  const auto& config = runtime.config();
+  static Settings settings;  // sessions keep a reference: it lives as long as the process
+  settings.tls = runtime.tls();
+  settings.login_timeout = config.get_duration("timeouts.login");
+  settings.idle_timeout = std::max<std::chrono::milliseconds>(config.get_duration("timeouts.idle"),
+                                                              std::chrono::minutes(10));
+  settings.store_timeout = config.get_duration("store.timeout");
+  settings.allow_plaintext_auth = config.get_bool("auth.allow_plaintext");
+  static StoreClient store(config.get_string("store.address"));
+  settings.store = &store;
+  auto handler = [](net::Connection connection) {
+    return run_session(std::move(connection), settings);
+  };
+  if (auto plain = runtime.listen("listen.pop3", {.busy_reply = kBusyReply}, handler); !plain)
+    return plain;
+  return runtime.listen("listen.pop3s", {.implicit_tls = true}, handler);
+}
+
+}  // namespace tessera::pop3d

@@ -1,0 +1,39 @@
+// What every pop3 session shares, built once by setup() (service.cpp).
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "net/tls_context.hpp"
+#include "rpc/client.hpp"
+#include "tessera/store/v1/directory.grpc.pb.h"
+#include "tessera/store/v1/mailboxes.grpc.pb.h"
+#include "tessera/store/v1/messages.grpc.pb.h"
+
+namespace tessera::pop3d {
+
+struct StoreClient {
+  explicit StoreClient(const std::string& address)
+      : channel(rpc::make_channel(address)),
+        directory(store::v1::Directory::NewStub(channel)),
+        mailboxes(store::v1::Mailboxes::NewStub(channel)),
+        messages(store::v1::Messages::NewStub(channel)) {}
+
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<store::v1::Directory::Stub> directory;
+  std::unique_ptr<store::v1::Mailboxes::Stub> mailboxes;
+  std::unique_ptr<store::v1::Messages::Stub> messages;
+};
+
+struct Settings {
+  std::shared_ptr<net::TlsContext> tls;
+  StoreClient* store = nullptr;
+  std::chrono::milliseconds store_timeout{10000};
+  std::chrono::milliseconds login_timeout{60000};
+  // RFC 1939 §3: "an inactivity autologout timer MUST be of at least 10 minutes".
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
+  // USER/PASS and AUTH only under TLS (RFC 2595 §2.1, RFC 8314) unless a proxy terminates TLS.
+  bool allow_plaintext_auth = false;
+};
+
+}  // namespace tessera::pop3d

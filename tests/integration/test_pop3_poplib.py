@@ -1,0 +1,154 @@
+"""POP3 (issue 7, first part) with Python's poplib: login over 995 and after STLS on 110 (USER/PASS
+and AUTH refused before TLS), CAPA, STAT/LIST/UIDL/RETR/TOP with byte-stuffing, DELE that takes
+effect only at QUIT and moves the messages to Trash, a dropped connection that deletes nothing,
+RSET, the snapshot semantics, [IN-USE] for a second session, and the error replies."""
+import poplib
+import smtplib
+import socket
+import time
+import unittest
+
+import harness
+import smtp_served
+
+
+class Pop3Served(smtp_served.Served):
+    @classmethod
+    def start_services(cls):
+        super().start_services()
+        cls.pop3_port = harness.free_port()
+        cls.pop3s_port = harness.free_port()
+        cls.pop3 = harness.Service("pop3d", {
+            "listen": {"pop3": f"127.0.0.1:{cls.pop3_port}",
+                       "pop3s": f"127.0.0.1:{cls.pop3s_port}"},
+            "tls": {"cert": cls.cert, "key": cls.key},
+            "store": {"address": cls.store_address},
+        }, wait_ports=(cls.pop3_port, cls.pop3s_port)).start()
+
+    @classmethod
+    def stop_started(cls):
+        pop3 = cls.__dict__.get("pop3")
+        if pop3 is not None and pop3.proc is not None and pop3.proc.poll() is None:
+            pop3.stop()
+        super().stop_started()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.pop3.proc.poll() is None:
+            cls.pop3.stop()
+        super().tearDownClass()
+
+    def deliver(self, login, count, body=b"Hello.\r\n"):
+        with smtplib.LMTP("127.0.0.1", self.lmtp_port) as lmtp:
+            for i in range(count):
+                lmtp.sendmail("sender@remote.test", [login],
+                              b"From: sender@remote.test\r\nSubject: message %d\r\n"
+                              b"Message-ID: <%d.%d@remote.test>\r\n\r\n" % (i, time.monotonic_ns(), i)
+                              + body)
+
+    def pop3s(self, login="bob@example.test"):
+        c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
+                            timeout=20)
+        c.user(login)
+        c.pass_("pw")
+        return c
+
+
+class Pop3(Pop3Served, unittest.TestCase):
+    def test_plaintext_login_is_refused_until_stls(self):
+        c = poplib.POP3("127.0.0.1", self.pop3_port, timeout=20)
+        caps = c.capa()
+        self.assertIn("STLS", caps)
+        self.assertNotIn("USER", caps)
+        with self.assertRaises(poplib.error_proto) as refused:
+            c.user("bob@example.test")
+        self.assertIn(b"[AUTH]", refused.exception.args[0])
+        c.stls(context=harness.client_tls_context())
+        self.assertIn("USER", c.capa())
+        c.user("bob@example.test")
+        self.assertTrue(c.pass_("pw").startswith(b"+OK"))
+        c.quit()
+
+    def test_download_with_stat_list_uidl_retr_top(self):
+        self.deliver("ann@example.test", 3, body=b".leading dot\r\nline 2\r\nline 3\r\n")
+        c = self.pop3s("ann@example.test")
+        count, octets = c.stat()
+        self.assertEqual(count, 3)
+        listing = c.list()[1]
+        self.assertEqual(len(listing), 3)
+        self.assertEqual(sum(int(line.split()[1]) for line in listing), octets)
+        uidls = [line.split()[1] for line in c.uidl()[1]]
+        self.assertEqual(len(set(uidls)), 3)
+        _, lines, size = c.retr(1)
+        self.assertIn(b".leading dot", lines)  # poplib undoes the byte-stuffing
+        self.assertEqual(int(listing[0].split()[1]), sum(len(l) + 2 for l in lines))
+        _, top, _ = c.top(2, 1)
+        self.assertEqual(top[-2:], [b"", b".leading dot"])
+        self.assertEqual(c.uidl(2).split()[2], uidls[1])
+        c.quit()
+        again = self.pop3s("ann@example.test")
+        self.assertEqual([line.split()[1] for line in again.uidl()[1]], uidls)  # stable
+        again.quit()
+
+    def test_dele_takes_effect_at_quit_into_trash_and_a_drop_deletes_nothing(self):
+        self.deliver("bob@example.test", 2)
+        c = self.pop3s()
+        count, _ = c.stat()
+        c.dele(1)
+        with self.assertRaises(poplib.error_proto):
+            c.retr(1)  # marked: no such message
+        self.assertEqual(c.stat()[0], count - 1)
+        c.sock.shutdown(socket.SHUT_RDWR)  # dropped before QUIT
+        c.sock.close()
+        time.sleep(0.3)
+        c = self.pop3s()
+        self.assertEqual(c.stat()[0], count)  # nothing deleted
+        c.dele(1)
+        c.rset()
+        self.assertEqual(c.stat()[0], count)
+        c.dele(1)
+        c.dele(2)
+        c.quit()
+        c = self.pop3s()
+        self.assertEqual(c.stat()[0], count - 2)
+        c.quit()
+        self.assertGreaterEqual(len(self.messages("bob@example.test", "Trash")), 2)
+
+    def test_a_second_session_gets_in_use_and_new_mail_waits_for_the_next(self):
+        c = self.pop3s()
+        before = c.stat()[0]
+        with self.assertRaises(poplib.error_proto) as refused:
+            self.pop3s()
+        self.assertIn(b"[IN-USE]", refused.exception.args[0])
+        self.deliver("bob@example.test", 1)
+        self.assertEqual(c.stat()[0], before)  # the snapshot of the login
+        c.quit()
+        c = self.pop3s()
+        self.assertEqual(c.stat()[0], before + 1)
+        c.quit()
+
+    def test_error_replies(self):
+        c = self.pop3s()
+        for command, expected in ((b"RETR 0", b"-ERR No such message"),
+                                  (b"RETR 999999", b"-ERR No such message"),
+                                  (b"TOP 1 x", b"-ERR Invalid line count"),
+                                  (b"XYZZY", b"-ERR Unknown command"),
+                                  (b"STAT 1", b"-ERR Too many arguments"),
+                                  (b"USER bob@example.test", b"-ERR Already logged in")):
+            with self.subTest(command=command):
+                c._putcmd(command.decode())
+                self.assertEqual(c._getline()[0], expected)
+        c.quit()
+
+    def test_wrong_password(self):
+        c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
+                            timeout=20)
+        c.user("bob@example.test")
+        with self.assertRaises(poplib.error_proto) as refused:
+            c.pass_("wrong")
+        self.assertIn(b"-ERR [AUTH] Invalid credentials", refused.exception.args[0])
+        c.quit()
+
+
+if __name__ == "__main__":
+    harness.main()
