@@ -7,12 +7,6 @@ namespace {
 
 namespace v1 = store::v1;
 
-rpc::CallOptions options(const Settings& settings) {
-  rpc::CallOptions o;
-  o.timeout = settings.store_timeout;
-  return o;
-}
-
 }  // namespace
 
 const MaildropMessage* Maildrop::find(std::uint32_t number) const {
@@ -45,7 +39,7 @@ awaitable<Result<Maildrop>> open_maildrop(const Settings& settings, std::uint64_
   status_request.mutable_mailbox()->set_role(v1::MAILBOX_ROLE_INBOX);
   auto status = co_await rpc::unary(settings.store->mailboxes->async(),
                                     &v1::Mailboxes::Stub::async::GetMailboxStatus,
-                                    std::move(status_request), options(settings));
+                                    std::move(status_request), store_call(settings));
   if (!status) co_return status.error();
   maildrop.mailbox_id = status->mailbox_id();
   maildrop.uid_validity = status->uid_validity();
@@ -54,7 +48,7 @@ awaitable<Result<Maildrop>> open_maildrop(const Settings& settings, std::uint64_
   list.set_mailbox_id(maildrop.mailbox_id);
   list.set_expected_uid_validity(maildrop.uid_validity);
   auto reader = rpc::server_stream(settings.store->messages->async(),
-                                   &v1::Messages::Stub::async::List, list, options(settings));
+                                   &v1::Messages::Stub::async::List, list, store_call(settings));
   for (;;) {
     auto batch = co_await reader->next();
     if (!batch) co_return batch.error();
@@ -83,7 +77,7 @@ awaitable<Status> move_deleted_to_trash(const Settings& settings, const Maildrop
   if (request.uids().ranges().empty()) co_return Status{};
   auto moved = co_await rpc::unary(settings.store->messages->async(),
                                    &v1::Messages::Stub::async::MoveToTrash, std::move(request),
-                                   options(settings));
+                                   store_call(settings));
   if (!moved) co_return moved.error();
   co_return Status{};
 }
@@ -95,8 +89,9 @@ awaitable<Status> read_message(const Settings& settings, const Maildrop& maildro
   request.set_account_id(maildrop.account_id);
   request.set_mailbox_id(maildrop.mailbox_id);
   request.set_uid(uid);
-  auto reader = rpc::server_stream(settings.store->messages->async(),
-                                   &v1::Messages::Stub::async::GetBody, request, options(settings));
+  auto reader =
+      rpc::server_stream(settings.store->messages->async(), &v1::Messages::Stub::async::GetBody,
+                         request, store_call(settings));
   for (;;) {
     auto piece = co_await reader->next();
     if (!piece) co_return piece.error();

@@ -99,8 +99,7 @@ awaitable<bool> Session::login(const std::string& user, const std::string& passw
   request.set_password(password);
   request.set_client_ip(connection_.client.address().to_string());
   request.set_protocol(store::v1::PROTOCOL_POP3);
-  rpc::CallOptions options;
-  options.timeout = settings_.store_timeout;
+  const auto options = store_call(settings_);
   auto reply = co_await rpc::unary(settings_.store->directory->async(),
                                    &store::v1::Directory::Stub::async::Authenticate,
                                    std::move(request), options);

@@ -21,12 +21,6 @@ std::uint32_t lock_ttl_ms(const Settings& settings) {
   return static_cast<std::uint32_t>((settings.idle_timeout + std::chrono::minutes(1)).count());
 }
 
-rpc::CallOptions options(const Settings& settings) {
-  rpc::CallOptions o;
-  o.timeout = settings.store_timeout;
-  return o;
-}
-
 }  // namespace
 
 awaitable<bool> Session::lock_maildrop(std::uint64_t account_id) {
@@ -37,7 +31,7 @@ awaitable<bool> Session::lock_maildrop(std::uint64_t account_id) {
   request.set_ttl_ms(lock_ttl_ms(settings_));
   auto locked = co_await rpc::unary(settings_.store->mailboxes->async(),
                                     &v1::Mailboxes::Stub::async::LockMaildrop, std::move(request),
-                                    options(settings_));
+                                    store_call(settings_));
   if (locked) {
     lock_token_ = locked->lock_token();
     lock_renewed_ = std::chrono::steady_clock::now();
@@ -62,7 +56,7 @@ awaitable<void> Session::renew_lock() {
   request.set_ttl_ms(lock_ttl_ms(settings_));
   auto renewed = co_await rpc::unary(settings_.store->mailboxes->async(),
                                      &v1::Mailboxes::Stub::async::RenewMaildropLock,
-                                     std::move(request), options(settings_));
+                                     std::move(request), store_call(settings_));
   if (renewed)
     lock_renewed_ = std::chrono::steady_clock::now();
   else
@@ -77,7 +71,7 @@ awaitable<void> Session::release() {
   request.set_lock_token(std::exchange(lock_token_, std::string()));
   (void)co_await rpc::unary(settings_.store->mailboxes->async(),
                             &v1::Mailboxes::Stub::async::UnlockMaildrop, std::move(request),
-                            options(settings_));
+                            store_call(settings_));
 }
 
 }  // namespace tessera::pop3d

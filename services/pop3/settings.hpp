@@ -36,4 +36,11 @@ struct Settings {
   bool allow_plaintext_auth = false;
 };
 
+// One call to the store: its deadline.
+inline rpc::CallOptions store_call(const Settings& settings) {
+  rpc::CallOptions options;
+  options.timeout = settings.store_timeout;
+  return options;
+}
+
 }  // namespace tessera::pop3d

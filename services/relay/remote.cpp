@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/ascii.hpp"
+#include "net/cidr.hpp"
 
 namespace tessera::relay {
 namespace {
@@ -126,19 +127,14 @@ std::vector<RecipientReply> replies_of(const SessionEnd& end, std::size_t recipi
 }  // namespace
 
 bool is_internal(const asio::ip::address& address) {
-  if (address.is_loopback() || address.is_unspecified()) return true;
-  if (address.is_v6()) {
-    const auto v6 = address.to_v6();
-    if (v6.is_v4_mapped()) return is_internal(asio::ip::make_address_v4(asio::ip::v4_mapped, v6));
-    const auto bytes = v6.to_bytes();
-    return v6.is_link_local() || (bytes[0] & 0xfe) == 0xfc;  // fe80::/10, fc00::/7
-  }
-  const auto v4 = address.to_v4().to_uint();
-  auto in = [v4](std::uint32_t net, int bits) {
-    return (v4 >> (32 - bits)) == (net >> (32 - bits));
-  };
-  return in(0x00000000, 8) || in(0x0a000000, 8) || in(0xac100000, 12) || in(0xc0a80000, 16) ||
-         in(0xa9fe0000, 16) || in(0x64400000, 10);
+  // RFC 1122 "this network", loopback, RFC 1918, RFC 6598 shared, link-local, RFC 4193 unique
+  // local; CidrSet matches IPv4-mapped addresses against the IPv4 ranges.
+  static const auto internal =
+      net::CidrSet::parse({"0.0.0.0/8", "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12",
+                           "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "::/128", "::1/128",
+                           "fe80::/10", "fc00::/7"})
+          .value();
+  return internal.contains(address);
 }
 
 smtp::Reply dns_failure_reply(const Error& error, const std::string& domain) {

@@ -142,7 +142,7 @@ awaitable<smtp::Reply> route(const Settings& settings, Submission& s) {
     spdlog::warn("relay {}: no mandatory signature: {}", id, added.error().message);
     co_return try_later();
   }
-  auto signed_by = co_await dkim_signatures(settings, s.transaction->body);
+  auto signed_by = co_await dkim_signatures(settings, s.from_domain, s.transaction->body);
   if (!signed_by) {
     spdlog::warn("relay {}: no DKIM keys from the store: {}", id, signed_by.error().message);
     co_return try_later();

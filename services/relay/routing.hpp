@@ -20,6 +20,7 @@ struct Submission {
   const Identity* identity = nullptr;
   std::vector<directory::Recipient> local;
   std::vector<smtp::RcptTo> remote;
+  std::string from_domain;  // of the first From address, lower case: DKIM's d= (signing.hpp)
 };
 
 // The one SMTP reply: 250 once every copy is stored (local) or queued (remote).

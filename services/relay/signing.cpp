@@ -5,9 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "base/ascii.hpp"
 #include "dkim/dkim.hpp"
-#include "mime/mime.hpp"
 #include "rpc/client.hpp"
 #include "settings.hpp"
 #include "timed_cache.hpp"
@@ -76,10 +74,10 @@ Result<std::string> sign_with(const dkim::Key& key, const smtp::Spool& message) 
 }  // namespace
 
 awaitable<Result<std::string>> dkim_signatures(const Settings& settings,
+                                               const std::string& from_domain,
                                                const smtp::Spool& message) {
-  const auto parsed = mime::parse(message.head());
-  if (parsed.envelope.from.empty()) co_return std::string();
-  const auto domain = ascii_lower(parsed.envelope.from.front().domain);
+  if (from_domain.empty()) co_return std::string();
+  const auto& domain = from_domain;
   auto keys = co_await keys_of(settings, domain);
   if (!keys) co_return keys.error();
   std::string fields;

@@ -18,12 +18,13 @@ namespace tessera::relay {
 
 struct Settings;
 
-// The DKIM-Signature fields to put in front of `message` (CRLF-terminated, empty when the From
-// domain has no key or is not hosted here). A key that cannot sign is logged and skipped: the
-// mail goes unsigned rather than not at all. Errors: the store could not be asked (the caller
-// answers 451, so a domain that publishes DMARC p=reject never sees its mail unsigned for an
-// outage).
+// The DKIM-Signature fields to put in front of `message` (CRLF-terminated, empty when
+// `from_domain` — the submission handler's parse of From — has no key or is not hosted here). A key
+// that cannot sign is logged and skipped: the mail goes unsigned rather than not at all. Errors:
+// the store could not be asked (the caller answers 451, so a domain that publishes DMARC p=reject
+// never sees its mail unsigned for an outage).
 awaitable<Result<std::string>> dkim_signatures(const Settings& settings,
+                                               const std::string& from_domain,
                                                const smtp::Spool& message);
 
 }  // namespace tessera::relay

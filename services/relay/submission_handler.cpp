@@ -45,10 +45,10 @@ Limit own_or(std::uint32_t account_value, Limit relay_value) {
 }
 
 // RL-09: the From header names the submitter too, not only the envelope.
-std::optional<std::string> foreign_from(const Identity& identity, std::string_view head) {
-  const auto message = mime::parse(head);
-  for (const auto& from : message.envelope.from) {
-    const auto address = from.local_part + "@" + from.domain;
+std::optional<std::string> foreign_from(const Identity& identity,
+                                        const std::vector<mime::Address>& from) {
+  for (const auto& mailbox : from) {
+    const auto address = mailbox.local_part + "@" + mailbox.domain;
     if (!identity.may_send_as(address)) return address;
   }
   return std::nullopt;
@@ -160,7 +160,8 @@ awaitable<smtp::Reply> SubmissionHandler::rcpt(const smtp::SessionInfo&,
 awaitable<std::vector<smtp::Reply>> SubmissionHandler::deliver(const smtp::SessionInfo& session,
                                                                smtp::Transaction& transaction) {
   std::vector<smtp::Reply> replies;
-  if (auto other = foreign_from(*identity_, transaction.body.head())) {
+  const auto from = mime::parse(transaction.body.head()).envelope.from;
+  if (auto other = foreign_from(*identity_, from)) {
     replies.push_back(
         {550, "5.7.1", "From: header address <" + *other + "> not owned by " + identity_->login});
     co_return replies;
@@ -181,7 +182,8 @@ awaitable<std::vector<smtp::Reply>> SubmissionHandler::deliver(const smtp::Sessi
                         .transaction = &transaction,
                         .identity = &*identity_,
                         .local = std::move(local_),
-                        .remote = std::move(remote_)};
+                        .remote = std::move(remote_),
+                        .from_domain = from.empty() ? "" : ascii_lower(from.front().domain)};
   reset();
   replies.push_back(co_await route(settings_, submission));
   co_return replies;

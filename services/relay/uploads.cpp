@@ -7,6 +7,13 @@ namespace {
 
 constexpr std::size_t kChunk = 1 << 20;
 
+rpc::CallOptions stream_options(std::chrono::milliseconds timeout) {
+  rpc::CallOptions options;
+  options.timeout = timeout;
+  options.wait_for_ready = true;  // a store or smtp-in that restarts is waited for
+  return options;
+}
+
 }  // namespace
 
 awaitable<Result<inbound::v1::DeliverReply>> send_inbound(const Clients& clients,
@@ -15,9 +22,7 @@ awaitable<Result<inbound::v1::DeliverReply>> send_inbound(const Clients& clients
                                                           const std::string& prefix,
                                                           const smtp::Spool& body) {
   envelope.set_declared_size(prefix.size() + body.size());
-  rpc::CallOptions options;
-  options.timeout = timeout;
-  options.wait_for_ready = true;
+  const auto options = stream_options(timeout);
   auto writer = rpc::client_stream(clients.inbound->async(),
                                    &inbound::v1::Inbound::Stub::async::Deliver, options);
   inbound::v1::DeliverRequest first;
@@ -38,9 +43,7 @@ awaitable<Result<store::v1::EnqueueReply>> send_queue(const Clients& clients,
                                                       const std::string& prefix,
                                                       const smtp::Spool& body) {
   header.set_declared_size(prefix.size() + body.size());
-  rpc::CallOptions options;
-  options.timeout = timeout;
-  options.wait_for_ready = true;
+  const auto options = stream_options(timeout);
   auto writer =
       rpc::client_stream(clients.queue->async(), &store::v1::Queue::Stub::async::Enqueue, options);
   store::v1::EnqueueRequest first;

@@ -149,6 +149,26 @@ class Pop3(Pop3Served, unittest.TestCase):
         self.assertIn(b"-ERR [AUTH] Invalid credentials", refused.exception.args[0])
         c.quit()
 
+    def test_three_failed_logins_end_the_connection(self):
+        c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
+                            timeout=20)
+        for attempt in range(3):
+            c.user("bob@example.test")
+            with self.assertRaises(poplib.error_proto) as refused:
+                c.pass_("wrong")
+        self.assertIn(b"too many failures, closing", refused.exception.args[0])
+        with self.assertRaises((poplib.error_proto, OSError, EOFError)):
+            c.noop()
+
+    def test_a_line_over_255_octets_is_refused_and_the_session_goes_on(self):
+        c = self.pop3s()
+        c._putcmd("LIST " + "1" * 300)  # RFC 2449 §4
+        self.assertEqual(c._getline()[0], b"-ERR Line too long")
+        c._putcmd("X" * 9000)  # past what the reader keeps: the rest of the line is dropped
+        self.assertEqual(c._getline()[0], b"-ERR Line too long")
+        self.assertTrue(c.noop().startswith(b"+OK"))
+        c.quit()
+
 
 if __name__ == "__main__":
     harness.main()
