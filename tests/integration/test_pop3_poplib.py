@@ -3,55 +3,12 @@ and AUTH refused before TLS), CAPA, STAT/LIST/UIDL/RETR/TOP with byte-stuffing, 
 effect only at QUIT and moves the messages to Trash, a dropped connection that deletes nothing,
 RSET, the snapshot semantics, [IN-USE] for a second session, and the error replies."""
 import poplib
-import smtplib
 import socket
 import time
 import unittest
 
 import harness
-import smtp_served
-
-
-class Pop3Served(smtp_served.Served):
-    @classmethod
-    def start_services(cls):
-        super().start_services()
-        cls.pop3_port = harness.free_port()
-        cls.pop3s_port = harness.free_port()
-        cls.pop3 = harness.Service("pop3d", {
-            "listen": {"pop3": f"127.0.0.1:{cls.pop3_port}",
-                       "pop3s": f"127.0.0.1:{cls.pop3s_port}"},
-            "tls": {"cert": cls.cert, "key": cls.key},
-            "store": {"address": cls.store_address},
-        }, wait_ports=(cls.pop3_port, cls.pop3s_port)).start()
-
-    @classmethod
-    def stop_started(cls):
-        pop3 = cls.__dict__.get("pop3")
-        if pop3 is not None and pop3.proc is not None and pop3.proc.poll() is None:
-            pop3.stop()
-        super().stop_started()
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.pop3.proc.poll() is None:
-            cls.pop3.stop()
-        super().tearDownClass()
-
-    def deliver(self, login, count, body=b"Hello.\r\n"):
-        with smtplib.LMTP("127.0.0.1", self.lmtp_port) as lmtp:
-            for i in range(count):
-                lmtp.sendmail("sender@remote.test", [login],
-                              b"From: sender@remote.test\r\nSubject: message %d\r\n"
-                              b"Message-ID: <%d.%d@remote.test>\r\n\r\n" % (i, time.monotonic_ns(), i)
-                              + body)
-
-    def pop3s(self, login="bob@example.test"):
-        c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
-                            timeout=20)
-        c.user(login)
-        c.pass_("pw")
-        return c
+from pop3_served import Pop3Served
 
 
 class Pop3(Pop3Served, unittest.TestCase):

@@ -11,10 +11,11 @@ TESSERA_BUILD_PACKAGES=(
 # Runtime of tools/run, and the real peers the tests drive (python3's imaplib/poplib/smtplib,
 # openssl s_client, mbsync from isync, Node.js for imapflow, swaks with its TLS modules, Postfix
 # as a sending MTA with its smtp-source and smtp-sink, dnsmasq as a test zone's DNS server,
-# python3-dkim (nacl for ed25519) and opendkim-tools to verify signatures, clang-format).
+# python3-dkim (nacl for ed25519) and opendkim-tools to verify signatures, fetchmail and getmail6
+# as POP3 clients, clang-format).
 TESSERA_TEST_PACKAGES=(openssl python3 clang-format procps iproute2 isync nodejs swaks
   libnet-ssleay-perl libio-socket-ssl-perl postfix dnsmasq-base python3-dkim python3-nacl
-  opendkim-tools)
+  opendkim-tools fetchmail getmail6)
 # NodeSource's nodejs bundles npm and conflicts with Debian's npm package: ask for it only when
 # there is no npm.
 command -v npm >/dev/null 2>&1 || TESSERA_TEST_PACKAGES+=(npm)

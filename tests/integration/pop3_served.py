@@ -1,0 +1,54 @@
+"""The store + smtp-in (LMTP) + imap + pop3 fixture the POP3 integration tests share.
+
+On top of smtp_served.Served (accounts ann@example.test and bob@example.test, password "pw"; LMTP
+on `lmtp_port`; imap over implicit TLS on `imap_port` to read mailboxes back): tessera-pop3d with
+STLS on `pop3_port` and implicit TLS on `pop3s_port`, all on 127.0.0.1.
+"""
+import poplib
+import smtplib
+import time
+
+import harness
+import smtp_served
+
+
+class Pop3Served(smtp_served.Served):
+    @classmethod
+    def start_services(cls):
+        super().start_services()
+        cls.pop3_port = harness.free_port()
+        cls.pop3s_port = harness.free_port()
+        cls.pop3 = harness.Service("pop3d", {
+            "listen": {"pop3": f"127.0.0.1:{cls.pop3_port}",
+                       "pop3s": f"127.0.0.1:{cls.pop3s_port}"},
+            "tls": {"cert": cls.cert, "key": cls.key},
+            "store": {"address": cls.store_address},
+        }, wait_ports=(cls.pop3_port, cls.pop3s_port)).start()
+
+    @classmethod
+    def stop_started(cls):
+        pop3 = cls.__dict__.get("pop3")
+        if pop3 is not None and pop3.proc is not None and pop3.proc.poll() is None:
+            pop3.stop()
+        super().stop_started()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.pop3.proc.poll() is None:
+            cls.pop3.stop()
+        super().tearDownClass()
+
+    def deliver(self, login, count, body=b"Hello.\r\n"):
+        with smtplib.LMTP("127.0.0.1", self.lmtp_port) as lmtp:
+            for i in range(count):
+                lmtp.sendmail("sender@remote.test", [login],
+                              b"From: sender@remote.test\r\nSubject: message %d\r\n"
+                              b"Message-ID: <%d.%d@remote.test>\r\n\r\n" % (i, time.monotonic_ns(), i)
+                              + body)
+
+    def pop3s(self, login="bob@example.test"):
+        c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
+                            timeout=20)
+        c.user(login)
+        c.pass_("pw")
+        return c
