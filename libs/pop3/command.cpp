@@ -60,9 +60,11 @@ Result<Command> parse_command(std::string_view line) {
   const Grammar* grammar = nullptr;
   for (const auto& g : kCommands)
     if (g.keyword == keyword) grammar = &g;
+  // Only AUTH may be longer (RFC 5034 §4); anything else over 255 octets is too long, whether
+  // its keyword is known or not.
+  const bool is_auth = grammar != nullptr && grammar->verb == Verb::auth;
+  if (!is_auth && line.size() + 2 > kMaxCommandLine) return syntax("Line too long");
   if (grammar == nullptr) return syntax("Unknown command");
-  if (grammar->verb != Verb::auth && line.size() + 2 > kMaxCommandLine)
-    return syntax("Line too long");
   Command command;
   command.verb = grammar->verb;
   command.keyword = keyword;

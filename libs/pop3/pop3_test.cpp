@@ -8,8 +8,8 @@ namespace tessera::pop3 {
 namespace {
 
 std::string encode(std::string_view message, std::optional<std::uint32_t> lines = std::nullopt,
-                   std::size_t piece = 1000) {
-  MultilineEncoder encoder(lines);
+                   std::size_t piece = 1000, ClientWorkarounds workarounds = {}) {
+  MultilineEncoder encoder(lines, workarounds);
   std::string out;
   for (std::size_t at = 0; at < message.size() && !encoder.done(); at += piece)
     encoder.feed(message.substr(at, piece), out);
@@ -46,6 +46,7 @@ TEST_CASE("unknown commands, wrong argument counts, control characters, long lin
   CHECK(parse_command("TOP 1").error().message == "Missing argument");
   CHECK(parse_command("USER a\tb").error().code == "pop3.syntax");
   CHECK(parse_command("USER " + std::string(250, 'a')).error().message == "Line too long");
+  CHECK(parse_command(std::string(300, 'x')).error().message == "Line too long");
   CHECK(parse_command("AUTH PLAIN " + std::string(1000, 'A')));  // RFC 5034 §4
 }
 
@@ -84,6 +85,18 @@ TEST_CASE("TOP sends the header, the empty line and n body lines") {
   CHECK(encode(message, 2) == "A: 1\r\nB: 2\r\n\r\nline 1\r\nline 2\r\n.\r\n");
   CHECK(encode(message, 2, 1) == "A: 1\r\nB: 2\r\n\r\nline 1\r\nline 2\r\n.\r\n");
   CHECK(encode(message, 10) == message + ".\r\n");
+}
+
+TEST_CASE("client workarounds: NULs become 0x80, a missing end of header is added") {
+  using namespace std::string_literals;
+  const ClientWorkarounds both{.outlook_no_nuls = true, .oe_ns_eoh = true};
+  const auto with_nul = "A: 1\r\n\r\nx\0y\r\n"s;
+  CHECK(encode(with_nul) == with_nul + ".\r\n");  // off: byte-exact
+  CHECK(encode(with_nul, std::nullopt, 1000, both) == "A: 1\r\n\r\nx\x80y\r\n.\r\n");
+  CHECK(encode("A: 1\r\nB: 2", std::nullopt, 1000, both) == "A: 1\r\nB: 2\r\n\r\n.\r\n");
+  CHECK(encode("A: 1\r\nB: 2\r\n", 0, 1, both) == "A: 1\r\nB: 2\r\n\r\n.\r\n");
+  CHECK(encode("A: 1\r\n\r\nbody", 0, 1000, both) == "A: 1\r\n\r\n.\r\n");  // had one
+  CHECK(encode("A: 1\r\nB: 2", std::nullopt) == "A: 1\r\nB: 2\r\n.\r\n");
 }
 
 TEST_CASE("UIDLs are stable, printable and unique per UIDVALIDITY and UID") {

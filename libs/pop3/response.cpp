@@ -16,13 +16,11 @@ std::string err(std::string_view text, std::string_view code) {
 
 void MultilineEncoder::end_line(std::string& out) {
   out += "\r\n";
-  if (body_lines_) {
-    if (in_body_) {
-      if (--*body_lines_ == 0) done_ = true;  // that was the last body line asked for
-    } else if (line_empty_) {
-      in_body_ = true;  // the empty line that ends the header (RFC 5322 §2.1)
-      if (*body_lines_ == 0) done_ = true;
-    }
+  if (in_body_) {
+    if (body_lines_ && --*body_lines_ == 0) done_ = true;  // the last body line asked for
+  } else if (line_empty_) {
+    in_body_ = true;  // the empty line that ends the header (RFC 5322 §2.1)
+    if (body_lines_ && *body_lines_ == 0) done_ = true;
   }
   line_start_ = true;
   line_empty_ = true;
@@ -44,12 +42,13 @@ void MultilineEncoder::feed(std::string_view in, std::string& out) {
     if (line_start_ && c == '.') out += '.';
     line_start_ = false;
     line_empty_ = false;
-    out += c;
+    out += c == '\0' && workarounds_.outlook_no_nuls ? '\x80' : c;
   }
 }
 
 void MultilineEncoder::finish(std::string& out) {
-  if (!line_start_ && !done_) out += "\r\n";
+  if (!line_start_ && !done_) end_line(out);
+  if (!in_body_ && workarounds_.oe_ns_eoh) out += "\r\n";
   out += ".\r\n";
 }
 

@@ -16,10 +16,32 @@ config::Schema schema() {
       .add_duration("store.timeout", "10s", "deadline of one call to the store")
       .add_bool("auth.allow_plaintext", false,
                 "accept USER/PASS and AUTH without TLS (only behind a TLS-terminating proxy); "
-                "otherwise they are refused until STLS (RFC 2595 §2.1)");
+                "otherwise they are refused until STLS (RFC 2595 §2.1)")
+      .add_list("pop3.client_workarounds", std::vector<std::string>{"outlook-no-nuls", "oe-ns-eoh"},
+                "as Dovecot's pop3_client_workarounds: outlook-no-nuls sends a NUL as 0x80, "
+                "oe-ns-eoh adds a missing end-of-header line; empty = every message byte-exact");
   service::add_protocol_keys(s);
   return s;
 }
+
+namespace {
+
+Result<pop3::ClientWorkarounds> workarounds(const std::vector<std::string>& names) {
+  pop3::ClientWorkarounds w;
+  for (const auto& name : names) {
+    if (name == "outlook-no-nuls") {
+      w.outlook_no_nuls = true;
+    } else if (name == "oe-ns-eoh") {
+      w.oe_ns_eoh = true;
+    } else {
+      return make_error("config.bad_value", "pop3.client_workarounds: unknown workaround '" + name +
+                                                "' (outlook-no-nuls, oe-ns-eoh)");
+    }
+  }
+  return w;
+}
+
+}  // namespace
 
 Status setup(service::Runtime& runtime) {
   const auto& config = runtime.config();
@@ -30,6 +52,9 @@ Status setup(service::Runtime& runtime) {
                                                               std::chrono::minutes(10));
   settings.store_timeout = config.get_duration("store.timeout");
   settings.allow_plaintext_auth = config.get_bool("auth.allow_plaintext");
+  auto chosen = workarounds(config.get_list("pop3.client_workarounds"));
+  if (!chosen) return chosen.error();
+  settings.workarounds = *chosen;
   static StoreClient store(config.get_string("store.address"));
   settings.store = &store;
   auto handler = [](net::Connection connection) {

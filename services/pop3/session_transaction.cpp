@@ -85,7 +85,7 @@ awaitable<bool> Session::retrieve(const pop3::Command& c, std::optional<std::uin
   if (!message) co_return co_await send(pop3::err(kNoSuchMessage));
   std::string out =
       pop3::ok(top_lines ? "Top of message follows" : std::to_string(message->size) + " octets");
-  pop3::MultilineEncoder encoder(top_lines);
+  pop3::MultilineEncoder encoder(top_lines, settings_.workarounds);
   bool written = true;
   std::function<awaitable<Status>(std::string_view)> write =
       [&](std::string_view piece) -> awaitable<Status> {

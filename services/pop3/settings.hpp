@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "net/tls_context.hpp"
+#include "pop3/response.hpp"
 #include "rpc/client.hpp"
 #include "tessera/store/v1/directory.grpc.pb.h"
 #include "tessera/store/v1/mailboxes.grpc.pb.h"
@@ -34,6 +35,8 @@ struct Settings {
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
   // USER/PASS and AUTH only under TLS (RFC 2595 §2.1, RFC 8314) unless a proxy terminates TLS.
   bool allow_plaintext_auth = false;
+  // pop3.client_workarounds: what RETR and TOP change for clients that break on malformed mail.
+  pop3::ClientWorkarounds workarounds;
 };
 
 // One call to the store: its deadline.

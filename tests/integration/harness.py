@@ -139,6 +139,18 @@ class Service:
             self.stop()
 
 
+def start_store(directory):
+    """A store with its database under `directory`, gRPC on a free loopback port: (the started
+    Service, its "127.0.0.1:port" address)."""
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    store = Service("store", {
+        "grpc": {"listen": address},
+        "data": {"path": os.path.join(directory, "data")},
+    }, wait_ports=(port,)).start()
+    return store, address
+
+
 def run_once(service, args, env=None, timeout=20):
     """Runs a service binary that is expected to exit; returns (status, combined output)."""
     proc = subprocess.run([binary(service)] + args, capture_output=True, timeout=timeout,

@@ -18,12 +18,7 @@ class Served:
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="tessera-imap-")
         cls.cert, cls.key = harness.make_certificate(cls.dir)
-        store_port = harness.free_port()
-        cls.store = harness.Service("store", {
-            "grpc": {"listen": f"127.0.0.1:{store_port}"},
-            "data": {"path": os.path.join(cls.dir, "data")},
-        }, wait_ports=(store_port,)).start()
-        store = f"127.0.0.1:{store_port}"
+        cls.store, store = harness.start_store(cls.dir)
         cls.store_address = store
         mailctl = [os.path.join(harness.BUILD_DIR, "tools", "mailctl", "mailctl"), "--store", store]
         subprocess.run(mailctl + ["domain", "add", "example.test"], check=True, capture_output=True)

@@ -106,12 +106,7 @@ class Served:
     def start_services(cls):
         cls.dir = tempfile.mkdtemp(prefix="tessera-smtp-")
         cls.cert, cls.key = harness.make_certificate(cls.dir)
-        store_port = harness.free_port()
-        cls.store_address = f"127.0.0.1:{store_port}"
-        cls.store = harness.Service("store", {
-            "grpc": {"listen": cls.store_address},
-            "data": {"path": os.path.join(cls.dir, "data")},
-        }, wait_ports=(store_port,)).start()
+        cls.store, cls.store_address = harness.start_store(cls.dir)
         cls.mailctl("domain", "add", "example.test")
         for login in ("ann@example.test", "bob@example.test"):
             cls.mailctl("account", "add", login, "--password-stdin", input="pw\n")
