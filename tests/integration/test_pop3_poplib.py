@@ -1,7 +1,9 @@
-"""POP3 (issue 7, first part) with Python's poplib: login over 995 and after STLS on 110 (USER/PASS
-and AUTH refused before TLS), CAPA, STAT/LIST/UIDL/RETR/TOP with byte-stuffing, DELE that takes
-effect only at QUIT and moves the messages to Trash, a dropped connection that deletes nothing,
-RSET, the snapshot semantics, [IN-USE] for a second session, and the error replies."""
+"""POP3 with Python's poplib: login over 995 and after STLS on 110 (USER/PASS and AUTH refused
+before TLS), CAPA, STAT/LIST/UIDL/RETR/TOP with byte-stuffing, DELE that takes effect only at QUIT
+and moves the messages to Trash, a dropped connection that deletes nothing, RSET, the snapshot
+semantics, [IN-USE] for a second session, the error replies, APOP refused, the login timeout and
+the idle timeout's 10-minute floor. The exact wire text of every reply is in the golden
+transcripts (tests/protocol/pop3, test_pop3_transcripts.py)."""
 import poplib
 import socket
 import time
@@ -125,6 +127,42 @@ class Pop3(Pop3Served, unittest.TestCase):
         self.assertEqual(c._getline()[0], b"-ERR Line too long")
         self.assertTrue(c.noop().startswith(b"+OK"))
         c.quit()
+
+    def test_apop_is_refused_and_the_session_goes_on(self):
+        c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
+                            timeout=20)
+        c.welcome = b"+OK <1.2@example.test>"  # the greeting has no timestamp: pretend it had
+        with self.assertRaises(poplib.error_proto) as refused:
+            c.apop("bob@example.test", "pw")
+        self.assertIn(b"APOP is not supported", refused.exception.args[0])
+        c.user("bob@example.test")
+        c.pass_("pw")
+        c.quit()
+
+    def test_login_timeout_ends_an_idle_connection_but_not_a_session(self):
+        """timeouts.login ends a connection that does not log in; once logged in the idle
+        timeout is at least 10 minutes (RFC 1939 §3) whatever is configured."""
+        port = harness.free_port()
+        with harness.Service("pop3d", {
+            "listen": {"pop3": "", "pop3s": f"127.0.0.1:{port}"},
+            "tls": {"cert": self.cert, "key": self.key},
+            "store": {"address": self.store_address},
+            "timeouts": {"login": "1s", "idle": "1s"},
+            "drain": {"timeout": "1s"},
+        }, wait_ports=(port,)):
+            idle = poplib.POP3_SSL("127.0.0.1", port, context=harness.client_tls_context(),
+                                   timeout=20)
+            session = poplib.POP3_SSL("127.0.0.1", port, context=harness.client_tls_context(),
+                                      timeout=20)
+            session.user("ann@example.test")
+            session.pass_("pw")
+            time.sleep(2.5)
+            self.assertEqual(idle._getline()[0], b"-ERR Idle for too long, closing")
+            with self.assertRaises(poplib.error_proto) as closed:  # then the server closes
+                idle._getline()
+            self.assertEqual(closed.exception.args[0], "-ERR EOF")
+            self.assertTrue(session.noop().startswith(b"+OK"))
+            session.quit()
 
 
 if __name__ == "__main__":
