@@ -128,6 +128,26 @@ class Pop3(Pop3Served, unittest.TestCase):
         self.assertTrue(c.noop().startswith(b"+OK"))
         c.quit()
 
+    def test_only_the_inbox_is_served(self):
+        """P3-02: mail moved out of the INBOX (by a filter, by the user, or as spam) is not in
+        the maildrop."""
+        self.mailctl("account", "add", "cora@example.test", "--password-stdin", input="pw\n")
+        self.deliver("cora@example.test", 3)
+        imap = self.imap_client("cora@example.test")
+        try:
+            imap.create("Filed")
+            imap.select("INBOX")
+            self.assertEqual(imap.uid("MOVE", "1", "Filed")[0], "OK")
+            junk = [line.decode() for line in imap.list()[1] if b"\\Junk" in line]
+            self.assertEqual(len(junk), 1, imap.list())
+            self.assertEqual(imap.uid("MOVE", "2", junk[0].rsplit(" ", 1)[-1])[0], "OK")
+        finally:
+            imap.logout()
+        c = self.pop3s("cora@example.test")
+        self.assertEqual(c.stat()[0], 1)
+        self.assertIn(b"Subject: message 2", b"\r\n".join(c.retr(1)[1]))
+        c.quit()
+
     def test_apop_is_refused_and_the_session_goes_on(self):
         c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
                             timeout=20)
