@@ -255,3 +255,65 @@ dovecot_start() {
   printf -v "$var" '%s' "$pid"
   wait_port "$port" "$pid" dovecot
 }
+
+# ---------------------------------------------------------------------------------------------
+# The build directory is shared: two ninjas in one directory corrupt its logs, and a binary
+# copied while another ninja links it is half a binary.
+
+ninja_busy() {  # [DIR]: is a ninja building DIR ($build)? (ninja -C runs in the directory it builds)
+  local pid want
+  want=$(cd "${1:-$build}" && pwd -P)
+  for pid in $(pgrep -x ninja); do
+    [ "$(readlink -f "/proc/$pid/cwd" 2>/dev/null)" = "$want" ] && return 0
+  done
+  return 1
+}
+
+ninja_wait() {  # [DIR]: until no ninja builds DIR ($build); false after ten minutes
+  local i
+  for i in $(seq 1 120); do
+    ninja_busy "$@" || return 0
+    [ "$i" = 1 ] && log "another ninja is building ${1:-$build}: waiting for it"
+    sleep 5
+  done
+  return 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# A Tessera of the benchmark's own: the store, then the accounts. They use `store` and
+# `mailctl` (the binaries) and `password`, as the benchmark sets them.
+
+tessera_store() {  # DIR [DATA]: tessera-store on a free port (store_port, store_pid), DIR/store.yaml
+  store_port=$(free_port)
+  printf 'grpc:\n  listen: 127.0.0.1:%s\ndata:\n  path: %s\nlog:\n  level: warning\n' \
+    "$store_port" "${2:-$1/data}" >"$1/store.yaml"
+  "$store" --config "$1/store.yaml" >"$1/store.log" 2>&1 &
+  store_pid=$!
+  wait_port "$store_port" "$store_pid" tessera-store
+}
+
+# tessera_accounts LOGIN...: the domain bench.test and these accounts, all with $password
+# (mailctl: one Argon2id hash each, the store's defaults m=64 MiB, t=3, p=1; two at a time).
+tessera_accounts() {
+  log "tessera: creating domain bench.test and $# accounts (one Argon2id hash each)"
+  "$mailctl" --store "127.0.0.1:$store_port" domain add bench.test >/dev/null ||
+    fail "mailctl domain add bench.test failed"
+  printf '%s\n' "$@" | xargs -P 2 -I @ sh -c 'printf "%s\n" "$0" |
+    "$1" --store "$2" account add "$3" --password-stdin >/dev/null || exit 255' \
+    "$password" "$mailctl" "127.0.0.1:$store_port" @ || fail "mailctl account add failed"
+}
+
+# dovecot_conf_users DIR: the dovecot.conf lines of DIR/users (passwd-file, made by the
+# benchmark) as the passdb, every user mapped to peer_user with a home in DIR/home.
+dovecot_conf_users() {
+  cat <<CONF
+passdb {
+  driver = passwd-file
+  args = $1/users
+}
+userdb {
+  driver = static
+  args = uid=$peer_user gid=$peer_group home=$1/home/%u
+}
+CONF
+}
