@@ -60,7 +60,6 @@ awaitable<metrics::ConnectionResult> Session::run() {
         co_return metrics::ConnectionResult::error;
       continue;
     }
-    if (state_ == State::transaction) co_await renew_lock();
     if (!co_await dispatch(*command)) co_return metrics::ConnectionResult::error;
   }
   co_return metrics::ConnectionResult::completed;

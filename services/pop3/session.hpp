@@ -11,6 +11,7 @@
 #include "net/line_reader.hpp"
 #include "net/listener.hpp"
 #include "pop3/command.hpp"
+#include "rpc/keeper.hpp"
 #include "settings.hpp"
 
 namespace tessera::pop3d {
@@ -52,9 +53,8 @@ class Session {
   awaitable<bool> retrieve(const pop3::Command& c, std::optional<std::uint32_t> top_lines);
   awaitable<bool> quit();
 
-  // The store's maildrop lock (RFC 1939 §8): taken at login, renewed while commands come.
+  // The store's maildrop lock (RFC 1939 §8): taken at login, kept alive until release().
   awaitable<bool> lock_maildrop(std::uint64_t account_id);
-  awaitable<void> renew_lock();
 
   net::Connection connection_;
   const Settings& settings_;
@@ -64,7 +64,7 @@ class Session {
   std::optional<Maildrop> maildrop_;
   int failed_logins_ = 0;
   std::string lock_token_;
-  std::chrono::steady_clock::time_point lock_renewed_;
+  std::optional<rpc::Keeper> lock_keeper_;
 };
 
 }  // namespace tessera::pop3d

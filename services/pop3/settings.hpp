@@ -33,6 +33,8 @@ struct Settings {
   std::chrono::milliseconds login_timeout{60000};
   // RFC 1939 §3: "an inactivity autologout timer MUST be of at least 10 minutes".
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
+  // How long the store keeps a maildrop lock nobody renews (its pop3 process died).
+  std::chrono::milliseconds lock_ttl{std::chrono::seconds(60)};
   // USER/PASS and AUTH only under TLS (RFC 2595 §2.1, RFC 8314) unless a proxy terminates TLS.
   bool allow_plaintext_auth = false;
   // pop3.client_workarounds: what RETR and TOP change for clients that break on malformed mail.

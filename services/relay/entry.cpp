@@ -229,25 +229,12 @@ awaitable<void> finish(const DeliverySettings& settings, const v1::LeasedEntry& 
                  done.error().message);
 }
 
-LeaseKeeper::LeaseKeeper(const DeliverySettings& settings, const v1::LeasedEntry& leased,
-                         const asio::any_io_executor& executor)
-    : state_(std::make_shared<State>(executor)) {
-  asio::co_spawn(executor, run(settings, leased.entry().entry_id(), leased.lease_token(), state_),
-                 asio::detached);
-}
+namespace {
 
-LeaseKeeper::~LeaseKeeper() {
-  state_->done = true;
-  state_->timer.cancel();
-}
-
-awaitable<void> LeaseKeeper::run(const DeliverySettings& settings, std::uint64_t entry_id,
-                                 std::string token, std::shared_ptr<State> state) {
-  const auto every = std::max(settings.lease / 3, std::chrono::milliseconds(100));
-  while (!state->done) {
-    state->timer.expires_after(every);
-    co_await state->timer.async_wait(use_nothrow);
-    if (state->done) break;
+// Queue.Renew every third of the lease: two thirds are left when the store misses one turn.
+rpc::Keeper::Renew renew_lease(const DeliverySettings& settings, std::uint64_t entry_id,
+                               std::string token) {
+  return [&settings, entry_id, token = std::move(token)]() -> awaitable<rpc::Renewal> {
     v1::RenewRequest request;
     request.set_entry_id(entry_id);
     request.set_lease_token(token);
@@ -255,17 +242,22 @@ awaitable<void> LeaseKeeper::run(const DeliverySettings& settings, std::uint64_t
     auto renewed = co_await rpc::unary(settings.reports.clients->queue->async(),
                                        &v1::Queue::Stub::async::Renew, std::move(request),
                                        call_options(settings));
-    if (renewed) continue;
+    if (renewed) co_return rpc::Renewal::kept;
     const auto code = rpc::status_code(renewed.error());
-    if (code == grpc::StatusCode::FAILED_PRECONDITION || code == grpc::StatusCode::NOT_FOUND) {
-      spdlog::warn("relay: entry {}: the lease is lost ({}); this attempt stops", entry_id,
-                   renewed.error().message);
-      state->lost = true;
-      break;
-    }
-    // The store is unreachable: try again at the next turn, the lease has two thirds left.
-  }
+    if (code != grpc::StatusCode::FAILED_PRECONDITION && code != grpc::StatusCode::NOT_FOUND)
+      co_return rpc::Renewal::retry;
+    spdlog::warn("relay: entry {}: the lease is lost ({}); this attempt stops", entry_id,
+                 renewed.error().message);
+    co_return rpc::Renewal::lost;
+  };
 }
+
+}  // namespace
+
+LeaseKeeper::LeaseKeeper(const DeliverySettings& settings, const v1::LeasedEntry& leased,
+                         const asio::any_io_executor& executor)
+    : keeper_(executor, std::max(settings.lease / 3, std::chrono::milliseconds(100)),
+              renew_lease(settings, leased.entry().entry_id(), leased.lease_token())) {}
 
 awaitable<void> retry_later(const DeliverySettings& settings, const v1::LeasedEntry& leased,
                             std::int64_t when_ms, std::string reason) {

@@ -11,6 +11,7 @@
 #include "base/asio.hpp"
 #include "base/result.hpp"
 #include "remote.hpp"
+#include "rpc/keeper.hpp"
 #include "smtp/spool.hpp"
 #include "tessera/store/v1/queue.pb.h"
 
@@ -59,21 +60,10 @@ class LeaseKeeper {
  public:
   LeaseKeeper(const DeliverySettings& settings, const store::v1::LeasedEntry& leased,
               const asio::any_io_executor& executor);
-  LeaseKeeper(const LeaseKeeper&) = delete;
-  LeaseKeeper& operator=(const LeaseKeeper&) = delete;
-  ~LeaseKeeper();
-  bool lost() const { return state_->lost; }
+  bool lost() const { return keeper_.lost(); }
 
  private:
-  struct State {
-    explicit State(const asio::any_io_executor& executor) : timer(executor) {}
-    asio::steady_timer timer;
-    bool done = false;
-    bool lost = false;
-  };
-  static awaitable<void> run(const DeliverySettings& settings, std::uint64_t entry_id,
-                             std::string token, std::shared_ptr<State> state);
-  std::shared_ptr<State> state_;
+  rpc::Keeper keeper_;
 };
 
 }  // namespace tessera::relay
