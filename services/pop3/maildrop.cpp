@@ -100,4 +100,16 @@ awaitable<Status> read_message(const Settings& settings, const Maildrop& maildro
   }
 }
 
+awaitable<Result<v1::GetBodiesReply>> read_bodies(const Settings& settings,
+                                                  const Maildrop& maildrop,
+                                                  const std::vector<std::uint32_t>& uids) {
+  v1::GetBodiesRequest request;
+  request.set_account_id(maildrop.account_id);
+  request.set_mailbox_id(maildrop.mailbox_id);
+  request.mutable_uids()->Add(uids.begin(), uids.end());
+  co_return co_await rpc::unary(settings.store->messages->async(),
+                                &v1::Messages::Stub::async::GetBodies, std::move(request),
+                                store_call(settings));
+}
+
 }  // namespace tessera::pop3d

@@ -13,6 +13,7 @@
 #include "base/asio.hpp"
 #include "base/result.hpp"
 #include "settings.hpp"
+#include "tessera/store/v1/messages.pb.h"
 
 namespace tessera::pop3d {
 
@@ -44,5 +45,10 @@ awaitable<Status> move_deleted_to_trash(const Settings& settings, const Maildrop
 awaitable<Status> read_message(const Settings& settings, const Maildrop& maildrop,
                                std::uint32_t uid,
                                const std::function<awaitable<Status>(std::string_view)>& write);
+
+// Whole messages, as many of `uids` as the store sends in one call (Messages.GetBodies).
+awaitable<Result<store::v1::GetBodiesReply>> read_bodies(const Settings& settings,
+                                                         const Maildrop& maildrop,
+                                                         const std::vector<std::uint32_t>& uids);
 
 }  // namespace tessera::pop3d

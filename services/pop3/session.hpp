@@ -11,6 +11,7 @@
 #include "net/line_reader.hpp"
 #include "net/listener.hpp"
 #include "pop3/command.hpp"
+#include "prefetch.hpp"
 #include "rpc/keeper.hpp"
 #include "settings.hpp"
 
@@ -62,6 +63,7 @@ class Session {
   State state_ = State::authorization;
   std::string user_;  // from USER, for PASS
   std::optional<Maildrop> maildrop_;
+  Prefetch prefetch_;  // bodies read ahead for RETR and TOP
   int failed_logins_ = 0;
   std::string lock_token_;
   std::optional<rpc::Keeper> lock_keeper_;

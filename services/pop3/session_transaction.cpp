@@ -4,12 +4,15 @@
 
 #include "net/errors.hpp"
 #include "pop3/response.hpp"
+#include "rpc/status.hpp"
 #include "session.hpp"
 
 namespace tessera::pop3d {
 namespace {
 
 constexpr const char* kNoSuchMessage = "No such message";
+// An IMAP client expunged it after the login: RFC 1939 has no code for it.
+constexpr const char* kExpunged = "Message was expunged by another client";
 
 // Bytes of a multi-line response gathered before a write: big enough to keep the socket busy,
 // small enough that a 50 MB message never sits in memory.
@@ -83,16 +86,25 @@ awaitable<bool> Session::retrieve(const pop3::Command& c, std::optional<std::uin
   const auto number = pop3::message_number(c.args[0]);
   const auto* message = number ? maildrop_->find(*number) : nullptr;
   if (!message) co_return co_await send(pop3::err(kNoSuchMessage));
+  auto ahead = co_await prefetch_.get(settings_, *maildrop_, *number, top_lines.has_value());
+  if (ahead.kind == Prefetched::Kind::missing) co_return co_await send(pop3::err(kExpunged));
   std::string out =
       pop3::ok(top_lines ? "Top of message follows" : std::to_string(message->size) + " octets");
   pop3::MultilineEncoder encoder(top_lines, settings_.workarounds);
+  if (ahead.kind == Prefetched::Kind::body) {
+    encoder.feed(ahead.data, out);
+    encoder.finish(out);
+    co_return co_await send(out);
+  }
   bool written = true;
+  bool flushed = false;  // some of the response went out
   std::function<awaitable<Status>(std::string_view)> write =
       [&](std::string_view piece) -> awaitable<Status> {
     if (encoder.done()) co_return Status{};
     encoder.feed(piece, out);
     if (out.size() >= kFlushAt) {
       written = co_await send(out);
+      flushed = true;
       out.clear();
       if (!written) co_return make_error("pop3.write", "client gone");
     }
@@ -100,6 +112,8 @@ awaitable<bool> Session::retrieve(const pop3::Command& c, std::optional<std::uin
   };
   auto read = co_await read_message(settings_, *maildrop_, message->uid, write);
   if (!written) co_return false;
+  if (!read && !flushed && rpc::status_code(read.error()) == grpc::StatusCode::NOT_FOUND)
+    co_return co_await send(pop3::err(kExpunged));
   if (!read) {
     // Part of the message may have gone out already: the response cannot be ended honestly,
     // so the connection ends (the client retries; nothing is deleted).

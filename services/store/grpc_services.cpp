@@ -43,6 +43,11 @@ grpc::Status MessagesService::GetBody(grpc::ServerContext*, const v1::GetBodyReq
   return got ? grpc::Status::OK : rpc::to_status(got.error());
 }
 
+grpc::Status MessagesService::GetBodies(grpc::ServerContext*, const v1::GetBodiesRequest* request,
+                                        v1::GetBodiesReply* reply) {
+  return answer(ops_.get_bodies(*request), reply);
+}
+
 grpc::Status MessagesService::StoreFlags(grpc::ServerContext*, const v1::StoreFlagsRequest* request,
                                          v1::StoreFlagsReply* reply) {
   return answer(ops_.store_flags(*request), reply);

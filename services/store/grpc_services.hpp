@@ -30,6 +30,8 @@ class MessagesService final : public v1::Messages::Service {
                     grpc::ServerWriter<v1::ListMessagesReply>* writer) override;
   grpc::Status GetBody(grpc::ServerContext*, const v1::GetBodyRequest* request,
                        grpc::ServerWriter<v1::GetBodyReply>* writer) override;
+  grpc::Status GetBodies(grpc::ServerContext*, const v1::GetBodiesRequest* request,
+                         v1::GetBodiesReply* reply) override;
   grpc::Status StoreFlags(grpc::ServerContext*, const v1::StoreFlagsRequest* request,
                           v1::StoreFlagsReply* reply) override;
   grpc::Status Copy(grpc::ServerContext*, const v1::CopyRequest* request,

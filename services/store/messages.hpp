@@ -26,6 +26,7 @@ class MessageOps {
   Status list(const v1::ListMessagesRequest& request, const ListSink& send);
   using BodySink = std::function<bool(v1::GetBodyReply&)>;
   Status get_body(const v1::GetBodyRequest& request, const BodySink& send);
+  Result<v1::GetBodiesReply> get_bodies(const v1::GetBodiesRequest& request);
 
   Result<v1::StoreFlagsReply> store_flags(const v1::StoreFlagsRequest& request);
   Result<v1::CopyReply> copy(const v1::CopyRequest& request, bool move);

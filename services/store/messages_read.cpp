@@ -1,5 +1,5 @@
-// Messages: List (metadata in batches) and GetBody (raw bytes of a message or MIME part,
-// RFC 9051 §6.4.5 section specs, RFC 3516 BINARY).
+// Messages: List (metadata in batches), GetBody (raw bytes of a message or MIME part,
+// RFC 9051 §6.4.5 section specs, RFC 3516 BINARY) and GetBodies (whole messages, many a call).
 #include <algorithm>
 
 #include "blobs.hpp"
@@ -16,6 +16,7 @@ namespace {
 // A batch stays well under the 8 MiB gRPC message limit and the 1 MiB the contract promises.
 constexpr std::size_t kBatchBytes = 512 * 1024;
 constexpr int kBatchMessages = 1000;
+constexpr int kMaxBodiesUids = 1000;
 
 Result<storedb::v1::MailboxRecord> load_mailbox(const Db& db, std::uint64_t account,
                                                 std::uint64_t mailbox) {
@@ -194,6 +195,31 @@ Status MessageOps::get_body(const v1::GetBodyRequest& request, const BodySink& s
     if (!send(reply)) break;
   } while (!piece.empty());
   return {};
+}
+
+Result<v1::GetBodiesReply> MessageOps::get_bodies(const v1::GetBodiesRequest& request) {
+  if (request.uids_size() > kMaxBodiesUids)
+    return invalid_argument("GetBodies takes at most " + std::to_string(kMaxBodiesUids) + " UIDs");
+  auto mailbox = load_mailbox(context_.db, request.account_id(), request.mailbox_id());
+  if (!mailbox) return mailbox.error();
+  v1::GetBodiesReply reply;
+  std::uint64_t total = 0;
+  for (const auto uid : request.uids()) {
+    auto found = find_message(context_.db, request.account_id(), request.mailbox_id(), uid);
+    if (!found && found.error().code != not_found("").code) return found.error();
+    if (found && total + found->record().size() > kMaxChunkBytes) break;  // the caller asks again
+    auto& body = *reply.add_bodies();
+    body.set_uid(uid);
+    if (!found) {
+      body.set_missing(true);
+      continue;
+    }
+    auto raw = read_blob(context_.db, found->blob_id());
+    if (!raw) return raw.error();
+    total += raw->size();
+    body.set_data(std::move(*raw));
+  }
+  return reply;
 }
 
 }  // namespace tessera::store

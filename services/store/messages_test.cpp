@@ -628,3 +628,33 @@ TEST_CASE("A subscription outlives its deleted mailbox until unsubscribed or re-
   CHECK(f.mailboxes.list(list)->lost_subscriptions_size() == 0);
   CHECK_FALSE(f.mailboxes.subscribe(unsubscribe));
 }
+
+TEST_CASE("GetBodies returns whole messages in the order asked, up to 1 MiB a call") {
+  Fixture f;
+  f.add_account(1);
+  const auto inbox = f.role(1, v1::MAILBOX_ROLE_INBOX);
+  const std::string small = "Subject: a\r\n\r\nsmall\r\n";
+  const std::string big = "Subject: b\r\n\r\n" + std::string(700 * 1024, 'x') + "\r\n";
+  REQUIRE(f.append(1, inbox, small));  // uid 1
+  REQUIRE(f.append(1, inbox, big));    // uid 2
+  REQUIRE(f.append(1, inbox, big));    // uid 3
+  v1::GetBodiesRequest request;
+  request.set_account_id(1);
+  request.set_mailbox_id(inbox);
+  for (std::uint32_t uid : {3u, 9u, 1u, 2u})
+    request.add_uids(uid);
+  auto got = f.messages.get_bodies(request);
+  REQUIRE(got);
+  // 3 fits, 9 does not exist, 1 fits, 2 would pass 1 MiB: the caller asks again for it.
+  REQUIRE(got->bodies_size() == 3);
+  CHECK(got->bodies(0).uid() == 3);
+  CHECK(got->bodies(0).data() == big);
+  CHECK(got->bodies(1).uid() == 9);
+  CHECK(got->bodies(1).missing());
+  CHECK(got->bodies(2).data() == small);
+  request.clear_uids();
+  request.add_uids(2);
+  CHECK(f.messages.get_bodies(request)->bodies(0).data() == big);
+  request.set_mailbox_id(999);
+  CHECK(f.messages.get_bodies(request).error().code == "rpc.NOT_FOUND");
+}

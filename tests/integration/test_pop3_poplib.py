@@ -148,6 +148,32 @@ class Pop3(Pop3Served, unittest.TestCase):
         self.assertIn(b"Subject: message 2", b"\r\n".join(c.retr(1)[1]))
         c.quit()
 
+    def test_a_message_expunged_over_imap_during_the_session(self):
+        """IMAP may expunge what the POP3 snapshot still lists: RETR answers -ERR, small
+        (read ahead) or large (streamed), and the session goes on."""
+        login = "finn@example.test"
+        self.mailctl("account", "add", login, "--password-stdin", input="pw\n")
+        self.deliver(login, 2)
+        self.deliver(login, 2, body=(b"x" * 98 + b"\r\n") * 2000)  # over the read-ahead size
+        c = self.pop3s(login)
+        self.assertEqual(c.stat()[0], 4)
+        imap = self.imap_client(login)
+        try:
+            imap.select("INBOX")
+            imap.uid("STORE", "2,4", "+FLAGS.SILENT", "(\\Deleted)")
+            imap.expunge()
+        finally:
+            imap.logout()
+        for number in (2, 4):
+            with self.subTest(number=number):
+                with self.assertRaises(poplib.error_proto) as gone:
+                    c.retr(number)
+                self.assertEqual(gone.exception.args[0],
+                                 b"-ERR Message was expunged by another client")
+        self.assertIn(b"Subject: message 0", b"\r\n".join(c.retr(1)[1]))
+        self.assertIn(b"Subject: message 0", b"\r\n".join(c.retr(3)[1]))
+        c.quit()
+
     def test_apop_is_refused_and_the_session_goes_on(self):
         c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
                             timeout=20)
