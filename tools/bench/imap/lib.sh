@@ -39,16 +39,6 @@ prepare_tools() {
   fi
 }
 
-# Is another ninja building $build? (ninja -C runs in the directory it builds.)
-ninja_busy() {
-  local pid want
-  want=$(cd "$build" && pwd -P)
-  for pid in $(pgrep -x ninja); do
-    [ "$(readlink -f "/proc/$pid/cwd" 2>/dev/null)" = "$want" ] && return 0
-  done
-  return 1
-}
-
 as_peer() {
   if [ "$(id -u)" = 0 ]; then
     setpriv --reuid="$peer_user" --regid="$peer_group" --clear-groups -- "$@"
