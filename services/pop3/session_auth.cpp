@@ -69,8 +69,10 @@ awaitable<std::optional<std::string>> Session::sasl_response(std::optional<std::
 }
 
 awaitable<bool> Session::auth(const pop3::Command& c) {
-  if (c.args.empty())  // RFC 5034 §4 suggests listing; CAPA's SASL line is the answer
+  if (c.args.empty()) {  // the mechanisms, as CAPA's SASL line lists them (Thunderbird asks)
+    if (!auth_allowed()) co_return co_await send(pop3::err(kNeedTls, "AUTH"));
     co_return co_await send("+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
+  }
   const auto mechanism = ascii_upper(c.args[0]);
   if (mechanism != "PLAIN" && mechanism != "LOGIN")
     co_return co_await send(pop3::err("Only PLAIN and LOGIN are supported"));

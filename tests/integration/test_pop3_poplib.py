@@ -4,6 +4,7 @@ and moves the messages to Trash, a dropped connection that deletes nothing, RSET
 semantics, [IN-USE] for a second session, the error replies, APOP refused, the login timeout and
 the idle timeout's 10-minute floor. The exact wire text of every reply is in the golden
 transcripts (tests/protocol/pop3, test_pop3_transcripts.py)."""
+import concurrent.futures
 import poplib
 import socket
 import time
@@ -172,6 +173,37 @@ class Pop3(Pop3Served, unittest.TestCase):
                                  b"-ERR Message was expunged by another client")
         self.assertIn(b"Subject: message 0", b"\r\n".join(c.retr(1)[1]))
         self.assertIn(b"Subject: message 0", b"\r\n".join(c.retr(3)[1]))
+        c.quit()
+
+    def test_ten_failures_lock_the_account_out_with_login_delay(self):
+        """SEC-02 through the store: failed logins are slowed down, and the tenth in the window
+        locks the account (RFC 2449 §8.1.2 [LOGIN-DELAY]) even for the right password. The ten
+        run at once so that their growing delays overlap."""
+        login = "gina@example.test"
+        self.mailctl("account", "add", login, "--password-stdin", input="pw\n")
+
+        def fail_once(_):
+            c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port,
+                                context=harness.client_tls_context(), timeout=30)
+            c.user(login)
+            try:
+                c.pass_("wrong")
+            except poplib.error_proto as e:
+                return e.args[0]
+            finally:
+                c.quit()
+            return b"+OK?"
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+            replies = list(pool.map(fail_once, range(10)))
+        self.assertEqual(replies, [b"-ERR [AUTH] Invalid credentials"] * 10)
+        c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
+                            timeout=30)
+        c.user(login)
+        with self.assertRaises(poplib.error_proto) as locked:
+            c.pass_("pw")
+        self.assertEqual(locked.exception.args[0],
+                         b"-ERR [LOGIN-DELAY] Too many failed logins; try again later")
         c.quit()
 
     def test_apop_is_refused_and_the_session_goes_on(self):
