@@ -26,7 +26,8 @@ tessera_missing_packages() {
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
       || missing+=("$pkg")
   done
-  printf '%s\n' "${missing[@]}"
+  # Nothing when nothing is missing: printf with no arguments would still print one empty line.
+  [ "${#missing[@]}" -eq 0 ] || printf '%s\n' "${missing[@]}"
 }
 
 tessera_install_packages() {
