@@ -159,6 +159,10 @@ awaitable<bool> Session::check_credentials(const Command& c, const std::string& 
       co_return co_await tagged(c, "NO", "[UNAVAILABLE] Too many failed logins; try again later");
     case store::v1::AUTH_RESULT_DISABLED:
       co_return co_await tagged(c, "NO", "[AUTHORIZATIONFAILED] Account disabled");
+    case store::v1::AUTH_RESULT_PROTOCOL_DISABLED:  // IM-01; RFC 5530 §3: see the administrator
+      co_return co_await tagged(c, "NO",
+                                "[CONTACTADMIN] IMAP is not included in this account's "
+                                "subscription");
     default:
       break;
   }

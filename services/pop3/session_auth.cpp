@@ -131,6 +131,9 @@ awaitable<bool> Session::login(const std::string& user, const std::string& passw
   }
   if (reply->result() == store::v1::AUTH_RESULT_LOCKED_OUT)
     co_return co_await send(pop3::err("Too many failed logins; try again later", "LOGIN-DELAY"));
+  if (reply->result() == store::v1::AUTH_RESULT_PROTOCOL_DISABLED)  // P3-01: RFC 3206 §4
+    co_return co_await send(
+        pop3::err("POP3 is not included in this account's subscription", "SYS/PERM"));
   if (reply->result() == store::v1::AUTH_RESULT_DISABLED)
     co_return co_await send(pop3::err("Account disabled", "AUTH"));
   if (++failed_logins_ >= kMaxFailuresPerConnection) {

@@ -308,6 +308,8 @@ Result<v1::Account> DirectoryOps::update_account(const v1::UpdateAccountRequest&
   if (request.has_relay_blocked()) account->set_relay_blocked(request.relay_blocked());
   if (request.has_messages_per_hour()) account->set_messages_per_hour(request.messages_per_hour());
   if (request.has_max_recipients()) account->set_max_recipients(request.max_recipients());
+  if (request.has_imap_disabled()) account->set_imap_disabled(request.imap_disabled());
+  if (request.has_pop3_disabled()) account->set_pop3_disabled(request.pop3_disabled());
   if (auto saved = save(*record); !saved) return saved.error();
   return record->account();
 }
@@ -464,6 +466,16 @@ Result<v1::ResolveRecipientReply> DirectoryOps::resolve(
   return reply;
 }
 
+namespace {
+
+// API-10: what the subscription leaves out (IM-01, P3-01).
+bool protocol_disabled(const v1::Account& account, v1::Protocol protocol) {
+  return (protocol == v1::PROTOCOL_IMAP && account.imap_disabled()) ||
+         (protocol == v1::PROTOCOL_POP3 && account.pop3_disabled());
+}
+
+}  // namespace
+
 Result<v1::AuthenticateReply> DirectoryOps::authenticate(const v1::AuthenticateRequest& request) {
   if (request.login().empty() || request.protocol() == v1::PROTOCOL_UNSPECIFIED)
     return invalid_argument("Authenticate needs a login and a protocol");
@@ -499,6 +511,10 @@ Result<v1::AuthenticateReply> DirectoryOps::authenticate(const v1::AuthenticateR
   limiter_.succeeded(key);
   if (!record->account().enabled()) {
     reply.set_result(v1::AUTH_RESULT_DISABLED);
+    return reply;
+  }
+  if (protocol_disabled(record->account(), request.protocol())) {
+    reply.set_result(v1::AUTH_RESULT_PROTOCOL_DISABLED);
     return reply;
   }
   const auto id = record->account().account_id();

@@ -33,12 +33,13 @@ struct Directory {
   }
 
   v1::AuthenticateReply login(const std::string& login, const std::string& password,
-                              const std::string& ip = "192.0.2.1") {
+                              const std::string& ip = "192.0.2.1",
+                              v1::Protocol protocol = v1::PROTOCOL_IMAP) {
     v1::AuthenticateRequest request;
     request.set_login(login);
     request.set_password(password);
     request.set_client_ip(ip);
-    request.set_protocol(v1::PROTOCOL_IMAP);
+    request.set_protocol(protocol);
     return *ops.authenticate(request);
   }
 
@@ -162,6 +163,35 @@ TEST_CASE("authentication: wrong and unknown look alike, failures slow down and 
   CHECK(d.login("ann@example.org", "new", "192.0.2.50").result() == v1::AUTH_RESULT_DISABLED);
   CHECK(d.login("ann@example.org", "bad", "192.0.2.50").result() ==
         v1::AUTH_RESULT_BAD_CREDENTIALS);
+}
+
+TEST_CASE("the subscription's protocols (API-10): IMAP or POP3 off refuses only that one") {
+  Directory d;
+  const auto ann = d.add("ann@example.org", "right");
+  v1::UpdateAccountRequest no_pop3;
+  no_pop3.set_account_id(ann.account_id());
+  no_pop3.set_pop3_disabled(true);
+  auto updated = d.ops.update_account(no_pop3);
+  REQUIRE(updated);
+  CHECK(updated->pop3_disabled());
+  CHECK_FALSE(updated->imap_disabled());
+  const auto ip = "192.0.2.7";
+  CHECK(d.login("ann@example.org", "right", ip, v1::PROTOCOL_POP3).result() ==
+        v1::AUTH_RESULT_PROTOCOL_DISABLED);
+  CHECK(d.login("ann@example.org", "right", ip, v1::PROTOCOL_IMAP).result() == v1::AUTH_RESULT_OK);
+  CHECK(d.login("ann@example.org", "right", ip, v1::PROTOCOL_SUBMISSION).result() ==
+        v1::AUTH_RESULT_OK);
+  // The wrong password learns nothing about it.
+  CHECK(d.login("ann@example.org", "wrong", ip, v1::PROTOCOL_POP3).result() ==
+        v1::AUTH_RESULT_BAD_CREDENTIALS);
+  v1::UpdateAccountRequest swap;
+  swap.set_account_id(ann.account_id());
+  swap.set_pop3_disabled(false);
+  swap.set_imap_disabled(true);
+  REQUIRE(d.ops.update_account(swap));
+  CHECK(d.login("ann@example.org", "right", ip, v1::PROTOCOL_POP3).result() == v1::AUTH_RESULT_OK);
+  CHECK(d.login("ann@example.org", "right", ip, v1::PROTOCOL_IMAP).result() ==
+        v1::AUTH_RESULT_PROTOCOL_DISABLED);
 }
 
 TEST_CASE("one address hammering many accounts is locked out for all of them") {

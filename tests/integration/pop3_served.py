@@ -46,9 +46,25 @@ class Pop3Served(smtp_served.Served):
                               b"Message-ID: <%d.%d@remote.test>\r\n\r\n" % (i, time.monotonic_ns(), i)
                               + body)
 
+    def connect(self, port=None):
+        """A POP3 client over implicit TLS to `port` (the fixture's pop3s_port), not logged in."""
+        return poplib.POP3_SSL("127.0.0.1", port or self.pop3s_port,
+                               context=harness.client_tls_context(), timeout=30)
+
     def pop3s(self, login="bob@example.test"):
-        c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
-                            timeout=20)
+        c = self.connect()
         c.user(login)
         c.pass_("pw")
         return c
+
+    def refused_login(self, login, password):
+        """The -ERR line USER/PASS gets (then QUIT); fails the test if the login succeeds."""
+        c = self.connect()
+        try:
+            c.user(login)
+            c.pass_(password)
+        except poplib.error_proto as e:
+            return e.args[0]
+        finally:
+            c.quit()
+        raise AssertionError(f"{login} logged in with {password!r}")

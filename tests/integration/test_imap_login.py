@@ -57,6 +57,27 @@ class ImapLogin(unittest.TestCase):
         harness.read_until(tls, b"\r\n")
         return tls
 
+    def test_imap_off_in_the_subscription(self):
+        """IM-01, API-10: the right password of an account whose subscription has no IMAP gets
+        NO [CONTACTADMIN] (RFC 5530 §3); switched on again, the next login works."""
+        mailctl = [os.path.join(harness.BUILD_DIR, "tools", "mailctl", "mailctl"), "--store",
+                   f"127.0.0.1:{self.store_port}"]
+        subprocess.run(mailctl + ["account", "add", "ivy@example.test", "--password-stdin"],
+                       input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+        subprocess.run(mailctl + ["account", "access", "ivy@example.test", "--imap", "off"],
+                       check=True, capture_output=True)
+        c = self.tls_client()
+        with self.assertRaises(imaplib.IMAP4.error) as refused:
+            c.login("ivy@example.test", PASSWORD)
+        self.assertIn("[CONTACTADMIN] IMAP is not included in this account's subscription",
+                      str(refused.exception))
+        c.logout()
+        subprocess.run(mailctl + ["account", "access", "ivy@example.test", "--imap", "on"],
+                       check=True, capture_output=True)
+        c = self.tls_client()
+        self.assertEqual(c.login("ivy@example.test", PASSWORD)[0], "OK")
+        c.logout()
+
     def test_login_list_status_select(self):
         c = self.tls_client()
         self.assertIn("AUTH=PLAIN", c.capabilities)

@@ -75,7 +75,7 @@ class Mailctl(unittest.TestCase):
         out, _ = self.ok("account", "limits", "ann@limits.test", "--messages-per-hour", "5000",
                          "--max-recipients", "2")
         self.assertRegex(out, r"^ann@limits\.test  id \d+  enabled  .*"
-                              r"  messages/hour 5000  recipients/message 2\n$")
+                              r"  messages/hour 5000  recipients/message 2  imap on  pop3 on\n$")
         out, _ = self.ok("--json", "account", "limits", "ann@limits.test",
                          "--max-recipients", "0")
         account = json.loads(out)
@@ -105,6 +105,21 @@ class Mailctl(unittest.TestCase):
         self.assertEqual(code, 1)
         out, _ = self.ok("--json", "account", "show", "ann@limits.test")
         self.assertEqual(json.loads(out)["messages_per_hour"], 5000)  # the refusals changed nothing
+
+    def test_account_access(self):
+        self.ok("domain", "add", "access.test")
+        self.ok("account", "add", "ann@access.test", "--password-stdin", stdin="pw\n")
+        out, _ = self.ok("account", "access", "ann@access.test")  # no option: shows it
+        self.assertIn("  imap on  pop3 on", out)
+        out, _ = self.ok("account", "access", "ann@access.test", "--pop3", "off")
+        self.assertIn("  imap on  pop3 off", out)
+        out, _ = self.ok("--json", "account", "access", "ann@access.test", "--imap", "off",
+                         "--pop3", "on")
+        self.assertTrue(json.loads(out)["imap_disabled"])
+        self.assertFalse(json.loads(out)["pop3_disabled"])
+        code, _, err = self.run_ctl("account", "access", "ann@access.test", "--imap", "maybe")
+        self.assertEqual(code, 2)
+        self.assertIn("--imap takes on or off", err)
 
     def zone_record(self, line):
         """(name, TXT text) of a zone line; checks the DNS limits the line must keep."""

@@ -101,17 +101,11 @@ class Pop3(Pop3Served, unittest.TestCase):
         c.quit()
 
     def test_wrong_password(self):
-        c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
-                            timeout=20)
-        c.user("bob@example.test")
-        with self.assertRaises(poplib.error_proto) as refused:
-            c.pass_("wrong")
-        self.assertIn(b"-ERR [AUTH] Invalid credentials", refused.exception.args[0])
-        c.quit()
+        self.assertEqual(self.refused_login("bob@example.test", "wrong"),
+                         b"-ERR [AUTH] Invalid credentials")
 
     def test_three_failed_logins_end_the_connection(self):
-        c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
-                            timeout=20)
+        c = self.connect()
         for attempt in range(3):
             c.user("bob@example.test")
             with self.assertRaises(poplib.error_proto) as refused:
@@ -182,33 +176,27 @@ class Pop3(Pop3Served, unittest.TestCase):
         login = "gina@example.test"
         self.mailctl("account", "add", login, "--password-stdin", input="pw\n")
 
-        def fail_once(_):
-            c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port,
-                                context=harness.client_tls_context(), timeout=30)
-            c.user(login)
-            try:
-                c.pass_("wrong")
-            except poplib.error_proto as e:
-                return e.args[0]
-            finally:
-                c.quit()
-            return b"+OK?"
-
         with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
-            replies = list(pool.map(fail_once, range(10)))
+            replies = list(pool.map(lambda _: self.refused_login(login, "wrong"), range(10)))
         self.assertEqual(replies, [b"-ERR [AUTH] Invalid credentials"] * 10)
-        c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
-                            timeout=30)
-        c.user(login)
-        with self.assertRaises(poplib.error_proto) as locked:
-            c.pass_("pw")
-        self.assertEqual(locked.exception.args[0],
+        self.assertEqual(self.refused_login(login, "pw"),
                          b"-ERR [LOGIN-DELAY] Too many failed logins; try again later")
-        c.quit()
+
+    def test_pop3_off_in_the_subscription(self):
+        """P3-01, API-10: "available only if the subscription allows it" — the right password
+        gets [SYS/PERM] (RFC 3206 §4: the user must act), IMAP goes on working, and switching
+        POP3 on again lets the next login in."""
+        login = "hugo@example.test"
+        self.mailctl("account", "add", login, "--password-stdin", input="pw\n")
+        self.mailctl("account", "access", login, "--pop3", "off")
+        self.assertEqual(self.refused_login(login, "pw"),
+                         b"-ERR [SYS/PERM] POP3 is not included in this account's subscription")
+        self.imap_client(login).logout()
+        self.mailctl("account", "access", login, "--pop3", "on")
+        self.pop3s(login).quit()
 
     def test_apop_is_refused_and_the_session_goes_on(self):
-        c = poplib.POP3_SSL("127.0.0.1", self.pop3s_port, context=harness.client_tls_context(),
-                            timeout=20)
+        c = self.connect()
         c.welcome = b"+OK <1.2@example.test>"  # the greeting has no timestamp: pretend it had
         with self.assertRaises(poplib.error_proto) as refused:
             c.apop("bob@example.test", "pw")
@@ -228,10 +216,8 @@ class Pop3(Pop3Served, unittest.TestCase):
             "timeouts": {"login": "1s", "idle": "1s"},
             "drain": {"timeout": "1s"},
         }, wait_ports=(port,)):
-            idle = poplib.POP3_SSL("127.0.0.1", port, context=harness.client_tls_context(),
-                                   timeout=20)
-            session = poplib.POP3_SSL("127.0.0.1", port, context=harness.client_tls_context(),
-                                      timeout=20)
+            idle = self.connect(port)
+            session = self.connect(port)
             session.user("ann@example.test")
             session.pass_("pw")
             time.sleep(2.5)

@@ -21,6 +21,9 @@ struct Command {
   // --messages-per-hour, --max-recipients (RL-03; 0 = the relay's default)
   std::optional<std::uint32_t> messages_per_hour;
   std::optional<std::uint32_t> max_recipients;
+  // --imap on|off, --pop3 on|off (API-10: the subscription's protocols)
+  std::optional<bool> imap;
+  std::optional<bool> pop3;
   std::string text_file;  // --text-file
   std::string html_file;  // --html-file
   bool clear = false;     // --clear

@@ -28,6 +28,8 @@ constexpr const char* kHelp = R"(Usage: mailctl [--store HOST:PORT] [--json] COM
   account block LOGIN | unblock LOGIN        (sending through the relay, RL-04)
   account limits LOGIN [--messages-per-hour N] [--max-recipients N]
                                              (RL-03; 0 = the relay's default)
+  account access LOGIN [--imap on|off] [--pop3 on|off]
+                                             (API-10: the protocols its subscription includes)
   alias add LOGIN ADDRESS | remove LOGIN ADDRESS | list LOGIN
   mailbox list LOGIN
   quota show LOGIN | set LOGIN SIZE          (SIZE: 500MB, 2GiB, 0 = unlimited)
@@ -53,6 +55,11 @@ std::uint32_t parse_count(const std::string& text, const std::string& option) {
   return value;
 }
 
+bool parse_switch(const std::string& text, const std::string& option) {
+  if (text != "on" && text != "off") usage(option + " takes on or off, not \"" + text + "\"");
+  return text == "on";
+}
+
 std::string read_password(bool from_stdin, bool& generated) {
   generated = !from_stdin;
   if (!from_stdin) return crypto::random_token(12);
@@ -75,7 +82,9 @@ void print_account(const v1::Account& a, bool json) {
             << "  quota "
             << (a.quota_bytes() == 0 ? std::string("unlimited") : human_size(a.quota_bytes()))
             << "  messages/hour " << own_or_default(a.messages_per_hour())
-            << "  recipients/message " << own_or_default(a.max_recipients());
+            << "  recipients/message " << own_or_default(a.max_recipients()) << "  imap "
+            << (a.imap_disabled() ? "off" : "on") << "  pop3 "
+            << (a.pop3_disabled() ? "off" : "on");
   if (!a.display_name().empty()) std::cout << "  \"" << a.display_name() << "\"";
   std::cout << "\n";
 }
@@ -149,7 +158,7 @@ int account_add(Client& client, const Command& c, const std::string& login) {
 }
 
 // The UpdateAccount of an account verb that changes one (disable, enable, block, unblock,
-// limits with an option), or nothing.
+// limits or access with an option), or nothing.
 std::optional<v1::UpdateAccountRequest> account_update(const Command& c, const std::string& verb) {
   v1::UpdateAccountRequest request;
   if (verb == "disable" || verb == "enable") {
@@ -159,6 +168,9 @@ std::optional<v1::UpdateAccountRequest> account_update(const Command& c, const s
   } else if (verb == "limits" && (c.messages_per_hour || c.max_recipients)) {
     if (c.messages_per_hour) request.set_messages_per_hour(*c.messages_per_hour);
     if (c.max_recipients) request.set_max_recipients(*c.max_recipients);
+  } else if (verb == "access" && (c.imap || c.pop3)) {
+    if (c.imap) request.set_imap_disabled(!*c.imap);
+    if (c.pop3) request.set_pop3_disabled(!*c.pop3);
   } else {
     return std::nullopt;
   }
@@ -196,7 +208,7 @@ int account(Client& client, const Command& c) {
     print_account(reply, c.json);
     return kOk;
   }
-  if (verb == "show" || verb == "limits") {  // limits without an option shows them
+  if (verb == "show" || verb == "limits" || verb == "access") {  // without an option: shows
     v1::GetAccountRequest request;
     request.set_account_id(id);
     v1::Account reply;
@@ -352,6 +364,10 @@ int run(int argc, char** argv) {
       c.messages_per_hour = parse_count(value("--messages-per-hour"), arg);
     else if (arg == "--max-recipients")
       c.max_recipients = parse_count(value("--max-recipients"), arg);
+    else if (arg == "--imap")
+      c.imap = parse_switch(value("--imap"), arg);
+    else if (arg == "--pop3")
+      c.pop3 = parse_switch(value("--pop3"), arg);
     else if (arg.starts_with("--"))
       usage("unknown option " + arg);
     else
