@@ -25,7 +25,7 @@ class Pop3Crash(Pop3Served, unittest.TestCase):
         }, wait_ports=(port,))
 
     def login(self, port, login):
-        c = poplib.POP3_SSL("127.0.0.1", port, context=harness.client_tls_context(), timeout=20)
+        c = self.connect(port)
         c.user(login)
         c.pass_("pw")
         return c
