@@ -67,7 +67,6 @@ Result<Command> parse_command(std::string_view line) {
   if (grammar == nullptr) return syntax("Unknown command");
   Command command;
   command.verb = grammar->verb;
-  command.keyword = keyword;
   std::string_view rest = space == std::string_view::npos ? "" : line.substr(space + 1);
   if (command.verb == Verb::pass) {
     if (!rest.empty()) command.args.emplace_back(rest);  // spaces are part of the password

@@ -44,7 +44,6 @@ enum class Verb {
 
 struct Command {
   Verb verb = Verb::noop;
-  std::string keyword;            // as the client wrote it, upper case
   std::vector<std::string> args;  // 0..2
 };
 

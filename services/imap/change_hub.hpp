@@ -13,7 +13,7 @@
 #include <boost/asio/experimental/concurrent_channel.hpp>
 
 #include "base/asio.hpp"
-#include "store_client.hpp"
+#include "store_client/store_client.hpp"
 
 namespace tessera::imap {
 

@@ -13,7 +13,7 @@
 #include "metrics/metrics.hpp"
 #include "net/listener.hpp"
 #include "net/tls_context.hpp"
-#include "store_client.hpp"
+#include "store_client/store_client.hpp"
 
 namespace tessera::imap {
 

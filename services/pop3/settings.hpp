@@ -7,24 +7,9 @@
 #include "net/tls_context.hpp"
 #include "pop3/response.hpp"
 #include "rpc/client.hpp"
-#include "tessera/store/v1/directory.grpc.pb.h"
-#include "tessera/store/v1/mailboxes.grpc.pb.h"
-#include "tessera/store/v1/messages.grpc.pb.h"
+#include "store_client/store_client.hpp"
 
 namespace tessera::pop3d {
-
-struct StoreClient {
-  explicit StoreClient(const std::string& address)
-      : channel(rpc::make_channel(address)),
-        directory(store::v1::Directory::NewStub(channel)),
-        mailboxes(store::v1::Mailboxes::NewStub(channel)),
-        messages(store::v1::Messages::NewStub(channel)) {}
-
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<store::v1::Directory::Stub> directory;
-  std::unique_ptr<store::v1::Mailboxes::Stub> mailboxes;
-  std::unique_ptr<store::v1::Messages::Stub> messages;
-};
 
 struct Settings {
   std::shared_ptr<net::TlsContext> tls;

@@ -14,10 +14,7 @@ namespace {
 namespace v1 = store::v1;
 
 rpc::CallOptions call_options(const DeliverySettings& settings) {
-  rpc::CallOptions options;
-  options.timeout = settings.store_timeout;
-  options.wait_for_ready = true;
-  return options;
+  return store_call(settings.store_timeout);
 }
 
 bool has_eight_bit(std::string_view bytes) {

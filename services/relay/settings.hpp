@@ -31,12 +31,8 @@ struct Settings {
   std::function<void()> queued;  // a message went into the queue: wake the delivery workers
 };
 
-// One call to the store or smtp-in: its deadline, waiting (within it) for a store that restarts.
 inline rpc::CallOptions store_call(const Settings& settings) {
-  rpc::CallOptions options;
-  options.timeout = settings.store_timeout;
-  options.wait_for_ready = true;
-  return options;
+  return store_call(settings.store_timeout);
 }
 
 }  // namespace tessera::relay

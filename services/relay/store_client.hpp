@@ -2,6 +2,7 @@
 // remote recipients) and smtp-in's Inbound.Deliver for local ones.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -26,5 +27,13 @@ struct Clients {
   std::unique_ptr<store::v1::Queue::Stub> queue;
   std::unique_ptr<inbound::v1::Inbound::Stub> inbound;
 };
+
+// One call to the store or smtp-in: its deadline, waiting (within it) for one that restarts.
+inline rpc::CallOptions store_call(std::chrono::milliseconds timeout) {
+  rpc::CallOptions options;
+  options.timeout = timeout;
+  options.wait_for_ready = true;
+  return options;
+}
 
 }  // namespace tessera::relay

@@ -7,7 +7,7 @@
 
 #include "directory/recipient.hpp"
 #include "smtp/server.hpp"
-#include "store_client.hpp"
+#include "store_client/store_client.hpp"
 
 namespace tessera::smtpin {
 

@@ -181,6 +181,11 @@ TEST_CASE("the subscription's protocols (API-10): IMAP or POP3 off refuses only 
   CHECK(d.login("ann@example.org", "right", ip, v1::PROTOCOL_IMAP).result() == v1::AUTH_RESULT_OK);
   CHECK(d.login("ann@example.org", "right", ip, v1::PROTOCOL_SUBMISSION).result() ==
         v1::AUTH_RESULT_OK);
+  // Not a failure: well past the lockout threshold (10) the right password still gets in.
+  for (int i = 0; i < 12; ++i)
+    CHECK(d.login("ann@example.org", "right", ip, v1::PROTOCOL_POP3).result() ==
+          v1::AUTH_RESULT_PROTOCOL_DISABLED);
+  CHECK(d.login("ann@example.org", "right", ip, v1::PROTOCOL_IMAP).result() == v1::AUTH_RESULT_OK);
   // The wrong password learns nothing about it.
   CHECK(d.login("ann@example.org", "wrong", ip, v1::PROTOCOL_POP3).result() ==
         v1::AUTH_RESULT_BAD_CREDENTIALS);

@@ -13,6 +13,9 @@ namespace tessera::store {
 inline Error not_found(std::string message) {
   return make_error("rpc.NOT_FOUND", std::move(message));
 }
+inline bool is_not_found(const Error& error) {
+  return error.code == "rpc.NOT_FOUND";
+}
 inline Error already_exists(std::string message) {
   return make_error("rpc.ALREADY_EXISTS", std::move(message));
 }

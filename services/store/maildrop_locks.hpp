@@ -5,7 +5,7 @@
 //
 // In memory, not in RocksDB: a restarted store has no locks, which only lets a second client in
 // sooner. That is acceptable because RFC 1939 §8 asks the lock to protect the UPDATE state, and
-// every change pop3 makes there (Expunge of UIDs it listed) is a store Txn that skips UIDs
+// every change pop3 makes there (MoveToTrash of UIDs it listed) is a store Txn that skips UIDs
 // already gone. A crashed pop3 process stops renewing, so its lock lapses after the ttl.
 //
 // Thread-safe (the store's gRPC threads); one entry per locked account, removed on unlock and

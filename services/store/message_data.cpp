@@ -204,17 +204,13 @@ Status for_each_message(const Db& db, std::uint64_t account, std::uint64_t mailb
 
 Result<storedb::v1::IndexRecord> find_message(const Db& db, std::uint64_t account,
                                               std::uint64_t mailbox, std::uint32_t uid) {
-  v1::UidSet one;
-  add_to_set(one, uid);
-  std::optional<storedb::v1::IndexRecord> found;
-  auto walked = for_each_message(db, account, mailbox, &one,
-                                 [&](std::uint32_t, storedb::v1::IndexRecord& record) {
-                                   found = std::move(record);
-                                   return false;
-                                 });
-  if (!walked) return walked.error();
-  if (!found) return not_found("no message with UID " + std::to_string(uid));
-  return std::move(*found);
+  // One key: a point read, not a scan (GetBody, GetBodies, SetComment read many of these).
+  auto stored = db.get(Family::index, keys::message(account, mailbox, uid));
+  if (!stored) return stored.error();
+  if (!*stored) return not_found("no message with UID " + std::to_string(uid));
+  storedb::v1::IndexRecord record;
+  if (!record.ParseFromString(**stored)) return corrupt("message record unreadable");
+  return record;
 }
 
 Result<std::uint64_t> quota_limit(const Db& db, std::uint64_t account_id) {

@@ -206,7 +206,7 @@ Result<v1::GetBodiesReply> MessageOps::get_bodies(const v1::GetBodiesRequest& re
   std::uint64_t total = 0;
   for (const auto uid : request.uids()) {
     auto found = find_message(context_.db, request.account_id(), request.mailbox_id(), uid);
-    if (!found && found.error().code != not_found("").code) return found.error();
+    if (!found && !is_not_found(found.error())) return found.error();
     if (found && total + found->record().size() > kMaxChunkBytes) break;  // the caller asks again
     auto& body = *reply.add_bodies();
     body.set_uid(uid);

@@ -657,4 +657,8 @@ TEST_CASE("GetBodies returns whole messages in the order asked, up to 1 MiB a ca
   CHECK(f.messages.get_bodies(request)->bodies(0).data() == big);
   request.set_mailbox_id(999);
   CHECK(f.messages.get_bodies(request).error().code == "rpc.NOT_FOUND");
+  request.set_mailbox_id(inbox);
+  for (std::uint32_t uid = 1; uid <= 1001; ++uid)
+    request.add_uids(uid);
+  CHECK(f.messages.get_bodies(request).error().code == "rpc.INVALID_ARGUMENT");  // 1,000 at most
 }

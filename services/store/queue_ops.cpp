@@ -102,6 +102,14 @@ Status QueueOps::check_lease(const storedb::v1::QueueRecord& record, const std::
   return {};
 }
 
+Result<storedb::v1::QueueRecord> QueueOps::load_leased(std::uint64_t id, const std::string& token,
+                                                       std::int64_t now) {
+  auto record = load(id);
+  if (!record) return record.error();
+  if (auto ok = check_lease(*record, token, now); !ok) return ok.error();
+  return record;
+}
+
 Result<v1::EnqueueReply> QueueOps::enqueue(const v1::EnqueueHeader& header, std::string body) {
   if (header.recipients().empty()) return invalid_argument("an entry needs a recipient");
   const bool by_ref = header.has_body_ref();
@@ -221,9 +229,8 @@ Result<v1::RenewReply> QueueOps::renew(const v1::RenewRequest& request) {
       request.visibility_timeout_ms() == 0 ? kDefaultVisibilityMs : request.visibility_timeout_ms();
   std::lock_guard lock(mutex_);
   const auto now = context_.now_ms();
-  auto record = load(request.entry_id());
+  auto record = load_leased(request.entry_id(), request.lease_token(), now);
   if (!record) return record.error();
-  if (auto ok = check_lease(*record, request.lease_token(), now); !ok) return ok.error();
   auto* entry = record->mutable_entry();
   const auto old_due = due_of(*entry);
   entry->set_lease_expires_unix_ms(now + visibility);
@@ -237,19 +244,16 @@ Result<v1::RenewReply> QueueOps::renew(const v1::RenewRequest& request) {
 }
 
 Result<std::string> QueueOps::read_body(const v1::ReadBodyRequest& request) {
-  auto record = load(request.entry_id());
+  auto record = load_leased(request.entry_id(), request.lease_token(), context_.now_ms());
   if (!record) return record.error();
-  if (auto ok = check_lease(*record, request.lease_token(), context_.now_ms()); !ok)
-    return ok.error();
   return read_blob(context_.db, record->blob_id());
 }
 
 Result<v1::CompleteReply> QueueOps::complete(const v1::CompleteRequest& request) {
   std::lock_guard lock(mutex_);
   const auto now = context_.now_ms();
-  auto record = load(request.entry_id());
+  auto record = load_leased(request.entry_id(), request.lease_token(), now);
   if (!record) return record.error();
-  if (auto ok = check_lease(*record, request.lease_token(), now); !ok) return ok.error();
   auto* entry = record->mutable_entry();
   v1::Attempt attempt;
   attempt.set_time_unix_ms(now);

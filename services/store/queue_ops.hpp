@@ -50,6 +50,9 @@ class QueueOps {
   // The lease `token` names must be the current, unexpired one.
   Status check_lease(const storedb::v1::QueueRecord& record, const std::string& token,
                      std::int64_t now) const;
+  // The entry, if `token` is its current lease (load, then check_lease).
+  Result<storedb::v1::QueueRecord> load_leased(std::uint64_t id, const std::string& token,
+                                               std::int64_t now);
   Result<std::uint64_t> counter(const std::string& key);
   void put(rocksdb::WriteBatch& batch, const storedb::v1::QueueRecord& record);
   // Moves the entry's due-index key from `old_due` to `new_due`.

@@ -188,3 +188,29 @@ TEST_CASE("idempotent enqueue, body references, size limit, order and survival o
   list.clear_page_token();
   CHECK(after.list(list)->entries_size() == 0);
 }
+
+TEST_CASE("a delay warning once given stays recorded on the recipient (the relay warns once)") {
+  Fixture f;
+  QueueOps queue(f.context, 0);
+  const std::string body = testing::message("slow");
+  auto h = header({"z@remote.net"});
+  h.set_declared_size(body.size());
+  auto queued = queue.enqueue(h, body);
+  REQUIRE(queued);
+  v1::CompleteRequest done;
+  done.set_entry_id(queued->entry_id());
+  v1::InspectRequest inspect;
+  inspect.set_entry_id(queued->entry_id());
+  for (const bool warned : {true, false}) {  // warned at the first attempt, not at the second
+    auto leased = lease(queue);
+    REQUIRE(leased.entries_size() == 1);
+    done.set_lease_token(leased.entries(0).lease_token());
+    done.clear_results();
+    auto deferred = result("z@remote.net", v1::DELIVERY_OUTCOME_DEFERRED);
+    deferred.set_delay_warned(warned);
+    *done.add_results() = deferred;
+    REQUIRE(queue.complete(done));
+    CHECK(queue.inspect(inspect)->header().recipients(0).delay_warned());
+    f.now = queue.inspect(inspect)->next_attempt_unix_ms();
+  }
+}

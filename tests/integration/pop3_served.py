@@ -26,13 +26,6 @@ class Pop3Served(smtp_served.Served):
         }, wait_ports=(cls.pop3_port, cls.pop3s_port)).start()
 
     @classmethod
-    def stop_started(cls):
-        pop3 = cls.__dict__.get("pop3")
-        if pop3 is not None and pop3.proc is not None and pop3.proc.poll() is None:
-            pop3.stop()
-        super().stop_started()
-
-    @classmethod
     def tearDownClass(cls):
         if cls.pop3.proc.poll() is None:
             cls.pop3.stop()
@@ -46,6 +39,14 @@ class Pop3Served(smtp_served.Served):
                               b"Message-ID: <%d.%d@remote.test>\r\n\r\n" % (i, time.monotonic_ns(), i)
                               + body)
 
+    def pop3d(self, port, **keys):
+        """Another tessera-pop3d, pop3s only on `port`, on the fixture's store; `keys` add to or
+        replace top-level sections of its configuration (timeouts, drain, store). Not started."""
+        config = {"listen": {"pop3": "", "pop3s": f"127.0.0.1:{port}"},
+                  "tls": {"cert": self.cert, "key": self.key},
+                  "store": {"address": self.store_address}}
+        return harness.Service("pop3d", dict(config, **keys), wait_ports=(port,))
+
     def connect(self, port=None):
         """A POP3 client over implicit TLS to `port` (the fixture's pop3s_port), not logged in."""
         return poplib.POP3_SSL("127.0.0.1", port or self.pop3s_port,
@@ -57,9 +58,9 @@ class Pop3Served(smtp_served.Served):
         c.pass_("pw")
         return c
 
-    def refused_login(self, login, password):
+    def refused_login(self, login, password, port=None):
         """The -ERR line USER/PASS gets (then QUIT); fails the test if the login succeeds."""
-        c = self.connect()
+        c = self.connect(port)
         try:
             c.user(login)
             c.pass_(password)

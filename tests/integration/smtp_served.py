@@ -97,7 +97,7 @@ class Served:
     @classmethod
     def stop_started(cls):
         """After a failed setUpClass (unittest skips tearDownClass then): stops what started."""
-        for name in ("relay", "imap", "smtpd", "store"):
+        for name in ("relay", "pop3", "imap", "smtpd", "store"):  # those a subclass may add too
             service = cls.__dict__.get(name)
             if service is not None and service.proc is not None and service.proc.poll() is None:
                 service.stop()

@@ -209,13 +209,7 @@ class Pop3(Pop3Served, unittest.TestCase):
         """timeouts.login ends a connection that does not log in; once logged in the idle
         timeout is at least 10 minutes (RFC 1939 §3) whatever is configured."""
         port = harness.free_port()
-        with harness.Service("pop3d", {
-            "listen": {"pop3": "", "pop3s": f"127.0.0.1:{port}"},
-            "tls": {"cert": self.cert, "key": self.key},
-            "store": {"address": self.store_address},
-            "timeouts": {"login": "1s", "idle": "1s"},
-            "drain": {"timeout": "1s"},
-        }, wait_ports=(port,)):
+        with self.pop3d(port, timeouts={"login": "1s", "idle": "1s"}, drain={"timeout": "1s"}):
             idle = self.connect(port)
             session = self.connect(port)
             session.user("ann@example.test")

@@ -1,4 +1,6 @@
-// The imap service's connection to the store: one channel for the process, stubs per service.
+// A front end's connection to the store: one gRPC channel for the process and a stub of each
+// store service it may call (proto/tessera/store/v1). Stubs are cheap; a service uses those it
+// needs. The relay, which also talks to smtp-in, has its own Clients (services/relay).
 #pragma once
 
 #include <memory>
@@ -10,7 +12,7 @@
 #include "tessera/store/v1/mailboxes.grpc.pb.h"
 #include "tessera/store/v1/messages.grpc.pb.h"
 
-namespace tessera::imap {
+namespace tessera {
 
 struct StoreClient {
   explicit StoreClient(const std::string& address)
@@ -27,4 +29,4 @@ struct StoreClient {
   std::unique_ptr<store::v1::Changes::Stub> changes;
 };
 
-}  // namespace tessera::imap
+}  // namespace tessera
