@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include <algorithm>
+
 #include "session.hpp"
 #include "settings.hpp"
 
@@ -14,7 +16,7 @@ config::Schema schema() {
                     "idle time allowed once authenticated (RFC 1939 §3: at least 10 minutes)")
       .add_duration("timeouts.lock", "60s",
                     "how long a maildrop stays locked ([IN-USE]) after the pop3 process serving "
-                    "it died; live sessions renew their lock every third of it (at least 3s)")
+                    "it died; live sessions renew their lock every third of it (3s to 1h)")
       .add_string("store.address", "127.0.0.1:17001", "gRPC address of the store (host:port)")
       .add_duration("store.timeout", "10s", "deadline of one call to the store")
       .add_bool("auth.allow_plaintext", false,
@@ -53,8 +55,9 @@ Status setup(service::Runtime& runtime) {
   settings.login_timeout = config.get_duration("timeouts.login");
   settings.idle_timeout = std::max<std::chrono::milliseconds>(config.get_duration("timeouts.idle"),
                                                               std::chrono::minutes(10));
-  settings.lock_ttl = std::max<std::chrono::milliseconds>(config.get_duration("timeouts.lock"),
-                                                          std::chrono::seconds(3));
+  // The store grants maildrop locks of 1 hour at most.
+  settings.lock_ttl = std::clamp<std::chrono::milliseconds>(
+      config.get_duration("timeouts.lock"), std::chrono::seconds(3), std::chrono::hours(1));
   settings.store_timeout = config.get_duration("store.timeout");
   settings.allow_plaintext_auth = config.get_bool("auth.allow_plaintext");
   auto chosen = workarounds(config.get_list("pop3.client_workarounds"));

@@ -26,7 +26,8 @@ class Session {
  public:
   Session(net::Connection connection, const Settings& settings);
   awaitable<metrics::ConnectionResult> run();
-  // Gives the maildrop lock back (after run(), whatever ended the session).
+  // Gives the maildrop lock back, if one is held (after run(), whatever ended the session; and
+  // when the maildrop cannot be opened after the lock was taken).
   awaitable<void> release();
 
  private:
@@ -65,7 +66,8 @@ class Session {
   std::optional<Maildrop> maildrop_;
   Prefetch prefetch_;  // bodies read ahead for RETR and TOP
   int failed_logins_ = 0;
-  std::string lock_token_;
+  std::string lock_token_;  // empty: no maildrop lock held
+  std::uint64_t locked_account_ = 0;
   std::optional<rpc::Keeper> lock_keeper_;
 };
 

@@ -55,7 +55,16 @@ awaitable<std::optional<std::string>> Session::sasl_response(std::optional<std::
   } else {
     if (!co_await send("+ " + std::string(challenge) + "\r\n")) co_return std::nullopt;
     auto line = co_await reader_.read_line();
-    if (!line) co_return std::nullopt;
+    if (!line) {  // as the command loop does: a long line is answered, anything else ends it
+      if (line.error().code == net::errc::line_too_long) {
+        (void)co_await send(pop3::err("Line too long"));
+      } else {
+        if (line.error().code == net::errc::timeout)
+          (void)co_await send(pop3::err("Idle for too long, closing"));
+        state_ = State::closed;
+      }
+      co_return std::nullopt;
+    }
     response = std::move(*line);
   }
   // RFC 5034 §4: "*" cancels; "=" is an empty initial response.
@@ -121,6 +130,7 @@ awaitable<bool> Session::login(const std::string& user, const std::string& passw
     if (!maildrop) {
       spdlog::warn("pop3 {}: maildrop of {}: {}", net::endpoint_string(connection_.client), user,
                    maildrop.error().message);
+      co_await release();  // still AUTHORIZATION: the client may try again, here or elsewhere
       co_return co_await send(pop3::err("Maildrop not available, try again later", "SYS/TEMP"));
     }
     maildrop_ = std::move(*maildrop);

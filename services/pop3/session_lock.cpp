@@ -59,6 +59,7 @@ awaitable<bool> Session::lock_maildrop(std::uint64_t account_id) {
                                     store_call(settings_));
   if (locked) {
     lock_token_ = locked->lock_token();
+    locked_account_ = account_id;
     lock_keeper_.emplace(
         connection_.stream.get_executor(), settings_.lock_ttl / 3,
         renew_lock(settings_, account_id, lock_token_, net::endpoint_string(connection_.client)));
@@ -76,9 +77,9 @@ awaitable<bool> Session::lock_maildrop(std::uint64_t account_id) {
 
 awaitable<void> Session::release() {
   lock_keeper_.reset();
-  if (lock_token_.empty() || !maildrop_) co_return;
+  if (lock_token_.empty()) co_return;
   v1::UnlockMaildropRequest request;
-  request.set_account_id(maildrop_->account_id);
+  request.set_account_id(locked_account_);
   request.set_lock_token(std::exchange(lock_token_, std::string()));
   (void)co_await rpc::unary(settings_.store->mailboxes->async(),
                             &v1::Mailboxes::Stub::async::UnlockMaildrop, std::move(request),

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/ascii.hpp"
+#include "dns/errors.hpp"
 #include "net/cidr.hpp"
 
 namespace tessera::relay {
@@ -138,11 +139,11 @@ bool is_internal(const asio::ip::address& address) {
 }
 
 smtp::Reply dns_failure_reply(const Error& error, const std::string& domain) {
-  if (error.code == "dns.not_found")
+  if (error.code == dns::errc::not_found)
     return {550, "5.1.2", "Host or domain name not found: " + domain};
-  if (error.code == "dns.null_mx")  // RFC 7505 §4.2
+  if (error.code == dns::errc::null_mx)  // RFC 7505 §4.2
     return {556, "5.1.10", "Domain " + domain + " does not accept mail (null MX)"};
-  if (error.code == "dns.bad_name") return {550, "5.1.2", "Bad domain name: " + domain};
+  if (error.code == dns::errc::bad_name) return {550, "5.1.2", "Bad domain name: " + domain};
   return {451, "4.4.3", "Name service error for " + domain + ": " + error.message};
 }
 
@@ -151,11 +152,21 @@ awaitable<std::vector<RecipientReply>> deliver_domain(
     const std::string& domain, const smtp::Envelope& envelope, const smtp::MessageSource& message) {
   const auto count = envelope.recipients.size();
   while (auto cached = sessions.take(domain)) {
+    // RSET probes a session that waited: one the server closed meanwhile is dropped before any
+    // of this message went out. A failure after that is inside the transaction, where the
+    // server may have kept the message: 451 4.4.2, as for a new session, never a second send.
+    auto alive = co_await cached->client->reset();
+    if (!alive || !alive->positive()) continue;
     auto sent = co_await cached->client->send(envelope, message);
-    if (!sent) continue;  // the server closed it while it waited: another, or a new session
     SessionEnd end;
     end.transaction = true;
     end.dsn = cached->dsn;
+    if (!sent) {
+      end.result.mail = smtp::Reply{451, "4.4.2",
+                                    "lost connection with " + cached->mta +
+                                        " while sending the message: " + sent.error().message};
+      co_return replies_of(end, count, cached->mta);
+    }
     end.result = std::move(*sent);
     auto replies = replies_of(end, count, cached->mta);
     if (reusable(end.result)) sessions.put(domain, std::move(*cached));
@@ -177,7 +188,7 @@ awaitable<std::vector<RecipientReply>> deliver_domain(
         last = {550, "5.4.4", "mail exchanger " + mta + " is an internal address"};
         continue;
       }
-      if (tried++ == settings.max_addresses) break;
+      if (tried++ >= settings.max_addresses) break;
       auto end = co_await try_address(settings, destination.host, address, settings.starttls,
                                       envelope, message);
       if (end.tls_failed) {

@@ -24,10 +24,12 @@ from test_relay_submission import SubmissionServed
 ZONE_MX = [("ok.test", "mx.ok.test", 10), ("reject.test", "mx.reject.test", 10),
            ("grey.test", "mx.grey.test", 10), ("dead.test", "mx.dead.test", 10),
            ("pref.test", "mx.dead.test", 10), ("pref.test", "mx.ok.test", 20),
-           ("v6.test", "mx.v6.test", 10)]
+           ("v6.test", "mx.v6.test", 10)] + \
+    [("many.test", f"mx{i}.many.test", 10 * i) for i in range(1, 8)]  # 7 dead hosts
 ZONE_HOSTS = {"mx.ok.test": ["127.0.0.1"], "mx.reject.test": ["127.0.0.3"],
               "mx.grey.test": ["127.0.0.4"], "mx.dead.test": ["127.0.0.2"],
-              "implicit.test": ["127.0.0.1"], "mx.v6.test": ["::1"]}
+              "implicit.test": ["127.0.0.1"], "mx.v6.test": ["::1"],
+              **{f"mx{i}.many.test": [f"127.0.0.{20 + i}"] for i in range(1, 8)}}
 
 
 class OutboundServed(SubmissionServed):
@@ -198,6 +200,22 @@ class Outbound(OutboundServed, unittest.TestCase):
         self.assertEqual(len(self.for_rcpt(self.ok, "dave@pref.test")), 1)
         log = self.relay.output()
         self.assertIn("mx.dead.test[127.0.0.2] for pref.test", log)  # tried first, refused
+
+    def test_an_attempt_tries_at_most_five_addresses(self):
+        """Seven MX hosts where nothing listens: each attempt tries the first five in preference
+        order and gives up (remote.hpp max_addresses), so a domain of dead hosts cannot hold a
+        delivery worker for twenty connect timeouts."""
+        self.submit("kurt@many.test", subject="many")
+        deadline = time.monotonic() + 20
+        while "mx5.many.test[127.0.0.25] for many.test" not in self.relay.output():
+            self.assertLess(time.monotonic(), deadline, self.relay.output()[-3000:])
+            time.sleep(0.2)
+        time.sleep(1)
+        log = self.relay.output()
+        for i in range(1, 6):
+            self.assertIn(f"mx{i}.many.test[127.0.0.{20 + i}] for many.test", log)
+        self.assertNotIn("mx6.many.test", log)
+        self.assertNotIn("mx7.many.test", log)
 
     def test_an_mx_with_only_an_ipv6_address_is_reached_over_ipv6(self):
         if not self.v6:
