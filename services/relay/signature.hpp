@@ -2,7 +2,8 @@
 // disclaimer), added by the relay so that mail from SMTP clients gets it as webmail mail does.
 // The personal signature is the client's business and stays as it is.
 //
-// Pure (bytes in, bytes out), so it is unit-tested and fuzzed. Where a reader sees it:
+// Pure (bytes in, bytes out), so it is unit-tested (a fuzz target is still to come). Where a
+// reader sees it:
 // - text/plain and text/html leaves get it at the end of their text (HTML before </body>), in
 //   their own transfer encoding (7bit/8bit appended as is; quoted-printable and base64 decoded,
 //   appended and encoded again, RFC 2045 §6.7 and §6.8);
